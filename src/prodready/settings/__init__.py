@@ -1,0 +1,1 @@
+"""Typed profiles and the pure builders that turn them into Django settings."""

@@ -1,0 +1,76 @@
+"""Gather the builders into one Django settings dict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prodready.settings.cache import build_caches
+from prodready.settings.database import build_databases, resolve_pool_mode
+from prodready.settings.security import build_security
+
+if TYPE_CHECKING:
+    from prodready.settings.profiles import Profile
+
+
+def build_logging(profile: Profile) -> dict[str, Any]:
+    """Return ``LOGGING``: one line per event on stderr, credentials masked."""
+    secrets = [
+        s.get_secret_value()
+        for s in (profile.secret_key, profile.health_token)
+        if s is not None
+    ]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": "prodready.logs.RedactingFilter", "secrets": secrets}},
+        "formatters": {
+            "line": {
+                "()": "prodready.logs.OneLineFormatter",
+                "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "filters": ["redact"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": "INFO"},
+        "loggers": {
+            "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "prodready": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def build_prodready(profile: Profile) -> dict[str, Any]:
+    """Return the ``PRODREADY`` setting read at run time by ``prodready.conf``."""
+    return {
+        "PROFILE": profile.app_profile,
+        "DB_POOL_MODE": resolve_pool_mode(profile),
+        "WEB_CONCURRENCY": profile.web_concurrency,
+        "REDIS_URL": profile.redis_url.get_secret_value() if profile.redis_url else None,
+        "RATELIMIT": {
+            "ENABLED": profile.ratelimit_enabled,
+            "RULES": profile.ratelimit_rules,
+            "TRUSTED_PROXIES": profile.ratelimit_trusted_proxies,
+            "FAIL_OPEN": profile.ratelimit_fail_open,
+        },
+        "HEALTH": {
+            "TIMEOUT": profile.health_timeout,
+            "CACHE_SECONDS": profile.health_cache_seconds,
+            "TOKEN": profile.health_token.get_secret_value() if profile.health_token else None,
+        },
+    }
+
+
+def build_settings(profile: Profile) -> dict[str, Any]:
+    """Return every Django setting the profile decides, for a valid ``profile``."""
+    return {
+        **build_security(profile),
+        "DATABASES": build_databases(profile),
+        "CACHES": build_caches(profile),
+        "LOGGING": build_logging(profile),
+        "PRODREADY": build_prodready(profile),
+    }

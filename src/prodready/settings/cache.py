@@ -1,0 +1,57 @@
+"""CACHES from REDIS_URL: Django's built-in RedisCache, else local memory."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from prodready.exceptions import Problem
+
+if TYPE_CHECKING:
+    from prodready.settings.profiles import Profile
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+# A cache that cannot answer within half a second is treated as down rather
+# than holding the request (and a worker) for redis-py's default of forever.
+REDIS_SOCKET_TIMEOUT = 0.5
+REDIS_CONNECT_TIMEOUT = 0.5
+
+
+def cache_problems(profile: Profile) -> list[Problem]:
+    """Return the problems of REDIS_URL, naming the scheme only."""
+    if profile.redis_url is None:
+        return []
+    scheme = urlsplit(profile.redis_url.get_secret_value()).scheme
+    if scheme not in REDIS_SCHEMES:
+        shown = f"'{scheme}'" if scheme else "no scheme"
+        return [
+            Problem(
+                "REDIS_URL",
+                f"the URL has {shown}; expected redis://, rediss:// or unix:// "
+                "(e.g. redis://HOST:6379/0).",
+            )
+        ]
+    return []
+
+
+def build_caches(profile: Profile) -> dict[str, Any]:
+    """Return the ``CACHES`` setting for ``profile``."""
+    if profile.redis_url is None:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "prodready",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": profile.redis_url.get_secret_value(),
+            "KEY_PREFIX": "prodready",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "retry_on_timeout": False,
+            },
+        }
+    }

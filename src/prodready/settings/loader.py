@@ -1,0 +1,144 @@
+"""load_profile(): sources -> validation -> cross-field checks -> Profile."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from prodready.exceptions import ConfigurationError, Problem
+from prodready.settings.cache import cache_problems
+from prodready.settings.database import SQLALCHEMY_VARIABLES, database_problems
+from prodready.settings.profiles import SECRET_FIELDS, Profile, field_meta, variable_names
+from prodready.settings.security import security_problems
+from prodready.settings.sources import PROFILE_DEFAULTS, Collected, Value, collect
+
+
+def base_dir_from(environ: Mapping[str, str]) -> Path:
+    """Return the directory holding ``.env`` and ``config_profiles/``.
+
+    ``PRODREADY_BASE_DIR`` when set, else the current directory.
+    """
+    return Path(environ.get("PRODREADY_BASE_DIR") or Path.cwd())
+
+
+def defaults_for(profile: str, base_dir: Path) -> dict[str, Value]:
+    """Return the defaults of ``profile``: its own first, then the library's."""
+    defaults: dict[str, Value] = {}
+    for name, field in Profile.model_fields.items():
+        default = field.default
+        if default is None or default == ():
+            continue
+        raw = str(default).lower() if isinstance(default, bool) else str(default)
+        defaults[name.upper()] = Value(raw, "default")
+    own = dict(PROFILE_DEFAULTS[profile])
+    if profile == "dev":
+        # The embedded default: a SQLite file beside the project. staging and
+        # prod require DATABASE_URL (see database_problems()).
+        own["DATABASE_URL"] = f"sqlite:///{base_dir / 'db.sqlite3'}"
+    defaults.update({name: Value(raw, f"default ({profile})") for name, raw in own.items()})
+    return defaults
+
+
+def collect_sources(
+    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> Collected:
+    """Read every source, without validating: what ``prodready config`` shows."""
+    environ = dict(os.environ) if environ is None else environ
+    base = base_dir_from(environ) if base_dir is None else base_dir
+    return collect(environ, base, variable_names(), lambda p: defaults_for(p, base))
+
+
+def _describe(error: ErrorDetails, collected: Collected) -> Problem:
+    field = str(error["loc"][0]) if error["loc"] else "app_profile"
+    variable = field.upper()
+    meta = field_meta(variable)
+    value = collected.values.get(variable)
+    source = f" (from {value.source})" if value else ""
+    if field in SECRET_FIELDS:
+        shown = "the value"
+    else:
+        raw = value.raw if value else str(error.get("input"))
+        shown = f"'{raw[:60]}'" + ("..." if len(raw) > 60 else "")
+    return Problem(
+        variable,
+        f"{shown}{source} is not valid; expected {meta['form']}, "
+        f"e.g. {variable}={meta['example']}.",
+    )
+
+
+def _stray_variables(collected: Collected) -> list[Problem]:
+    problems = []
+    for label, names in collected.seen.items():
+        for name in sorted(names & SQLALCHEMY_VARIABLES.keys()):
+            problems.append(
+                Problem(
+                    name,
+                    f"is a SQLAlchemy-style setting (set in {label}) that prodready does "
+                    f"not read; use {SQLALCHEMY_VARIABLES[name]} instead.",
+                )
+            )
+    return problems
+
+
+def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
+    """Validate collected values; return the profile (if valid) and every problem."""
+    problems = list(collected.problems)
+    if any(p.variable == "APP_PROFILE" for p in problems):
+        return None, problems
+    problems += _stray_variables(collected)
+    data: dict[str, Any] = {name.lower(): v.raw for name, v in collected.values.items()}
+    data["app_profile"] = collected.profile
+    try:
+        profile = Profile(**data)
+    except ValidationError as err:
+        # Build messages ourselves: pydantic's own include the raw input, which
+        # may be a secret.
+        errors = err.errors(include_input=False)
+        problems += [_describe(e, collected) for e in errors]
+        # Run the cross-field checks on what is valid, so that one pass lists
+        # every problem; drop those about, or quoting the value of, an invalid
+        # variable (it was replaced by its default for this pass).
+        bad = {str(e["loc"][0]).upper() for e in errors if e["loc"]}
+        try:
+            partial = Profile(**{k: v for k, v in data.items() if k.upper() not in bad})
+        except ValidationError:
+            return None, problems
+        quoting = re.compile(rf"\b({'|'.join(sorted(bad))})( =|=|:)")
+        problems += [p for p in _cross_checks(partial) if not quoting.search(str(p))]
+        return None, problems
+    problems += _cross_checks(profile)
+    return (None if problems else profile), problems
+
+
+def _cross_checks(profile: Profile) -> list[Problem]:
+    return security_problems(profile) + database_problems(profile) + cache_problems(profile)
+
+
+def load_profile(
+    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> Profile:
+    """Load and validate the profile named by ``APP_PROFILE``.
+
+    Args:
+        environ: The environment to read; ``os.environ`` when omitted.
+        base_dir: Where ``.env`` and ``config_profiles/`` live; ``PRODREADY_BASE_DIR``
+            or the current directory when omitted.
+
+    Returns:
+        The validated profile.
+
+    Raises:
+        ConfigurationError: listing every problem, one line each, with no secret.
+            It is a ``SystemExit``: uncaught, it stops the process with status 1.
+    """
+    collected = collect_sources(environ, base_dir)
+    profile, problems = validate(collected)
+    if profile is None:
+        raise ConfigurationError(problems, collected.profile)
+    return profile

@@ -1,0 +1,216 @@
+"""The typed profile: every variable prodready reads, its type, default and doc."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PoolMode = Literal["native", "persistent", "pgbouncer", "off"]
+ProfileName = Literal["dev", "staging", "prod"]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _var(
+    description: str,
+    form: str,
+    example: str,
+    default: Any = None,
+    **constraints: Any,
+) -> Any:
+    """Declare a field with what the docs and error messages need to say about it."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"form": form, "example": example},
+        **constraints,
+    )
+
+
+class Profile(BaseSettings):
+    """A validated dev, staging or prod configuration.
+
+    Build one with :func:`prodready.load_profile`, which reads the environment,
+    the profile's env file, ``.env`` and secret files in a declared order; then
+    call :meth:`django_settings` for the Django settings it implies.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    app_profile: ProfileName = _var(
+        "Which profile to load: dev, staging or prod.", "one of dev, staging, prod", "prod", "dev"
+    )
+    secret_key: SecretStr | None = _var(
+        "Django's SECRET_KEY. Required outside dev; prod wants 50+ random characters.",
+        "a random string of 50 or more characters",
+        "$(python -c 'import secrets; print(secrets.token_urlsafe(50))')",
+    )
+    debug: bool = _var("Django's DEBUG. prod refuses true.", "true or false", "false", False)
+    allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_split_commas)] = _var(
+        "Comma-separated host names the site serves. Required when DEBUG is off.",
+        "comma-separated host names",
+        "api.example.com,www.example.com",
+        (),
+    )
+    secure_ssl_redirect: bool = _var(
+        "Redirect plain HTTP to HTTPS (behind a TLS proxy that sets X-Forwarded-Proto).",
+        "true or false",
+        "true",
+        True,
+    )
+    database_url: SecretStr | None = _var(
+        "Database URL in django-environ's syntax. dev defaults to a SQLite file.",
+        "a URL such as postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////path/db.sqlite3",
+        "postgres://app:secret@db:5432/app",
+    )
+    db_pool_mode: PoolMode | None = _var(
+        "native (psycopg_pool in Django), persistent (CONN_MAX_AGE), pgbouncer "
+        "(transaction-pooling preset) or off. Unset: native on PostgreSQL, off otherwise.",
+        "one of native, persistent, pgbouncer, off",
+        "native",
+    )
+    db_pool_min_size: int = _var(
+        "Native pool: connections kept open per process.", "a whole number ≥ 0", "2", 2, ge=0
+    )
+    db_pool_max_size: int = _var(
+        "Native pool: most connections per process.", "a whole number ≥ 1", "4", 4, ge=1
+    )
+    db_pool_timeout: float = _var(
+        "Native pool: seconds a request waits for a free connection before failing.",
+        "a number of seconds ≥ 0",
+        "10",
+        10.0,
+        ge=0,
+    )
+    db_conn_max_age: int | None = _var(
+        "Seconds a persistent connection lives (persistent mode; default 600 there, 0 elsewhere).",
+        "a whole number of seconds ≥ 0",
+        "600",
+        ge=0,
+    )
+    db_connect_timeout: int = _var(
+        "Seconds to wait for a new database connection (psycopg's minimum is 2).",
+        "a whole number of seconds ≥ 1",
+        "5",
+        5,
+        ge=1,
+    )
+    db_statement_timeout: int = _var(
+        "Milliseconds a statement may run before PostgreSQL cancels it; 0 means no limit.",
+        "a whole number of milliseconds ≥ 0",
+        "30000",
+        0,
+        ge=0,
+    )
+    db_max_connections: int | None = _var(
+        "The database's connection budget for this app; WEB_CONCURRENCY × DB_POOL_MAX_SIZE "
+        "must fit in it.",
+        "a whole number ≥ 1",
+        "100",
+        ge=1,
+    )
+    web_concurrency: int = _var(
+        "Worker processes per instance (uvicorn reads the same variable).",
+        "a whole number ≥ 1",
+        "2",
+        1,
+        ge=1,
+    )
+    redis_url: SecretStr | None = _var(
+        "Redis for the cache and rate limits; unset means a local-memory cache.",
+        "a URL such as redis://:PASSWORD@HOST:6379/0",
+        "redis://redis:6379/0",
+    )
+    ratelimit_enabled: bool = _var("Turn rate limiting on or off.", "true or false", "true", True)
+    ratelimit_rules: str = _var(
+        "';'-separated rules '[METHODS] PATH_PREFIX RATE [KEY]'.",
+        "rules such as 'POST /api/ingest/ 100/h user; GET /api/ 1000/h ip'",
+        "GET /api/ 1000/h ip",
+        "",
+    )
+    ratelimit_trusted_proxies: int = _var(
+        "Reverse-proxy hops in front of the app whose X-Forwarded-For entries are trusted.",
+        "a whole number ≥ 0",
+        "1",
+        0,
+        ge=0,
+    )
+    ratelimit_fail_open: bool = _var(
+        "When the rate-limit store is unreachable: true allows and logs, false answers 503.",
+        "true or false",
+        "true",
+        True,
+    )
+    health_timeout: float = _var(
+        "Seconds a health or readiness answer may take, below Kubernetes' 1 s probe timeout.",
+        "a number of seconds > 0",
+        "0.8",
+        0.8,
+        gt=0,
+    )
+    health_cache_seconds: float = _var(
+        "Seconds a health result is reused per process, so probe storms cost one check.",
+        "a number of seconds ≥ 0",
+        "1",
+        1.0,
+        ge=0,
+    )
+    health_token: SecretStr | None = _var(
+        "A token that unlocks detailed health output when sent as 'Authorization: Bearer ...'.",
+        "a random string",
+        "$(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # prodready.settings.sources merges the environment, the profile file,
+        # .env and secret files itself, so that it can report where each value
+        # came from and read a stand-in environment in tests. The model only
+        # validates what it is handed.
+        return (init_settings,)
+
+    def django_settings(self) -> dict[str, Any]:
+        """Return the Django settings this profile implies, ready for ``globals().update()``."""
+        from prodready.settings.build import build_settings
+
+        return build_settings(self)
+
+    @property
+    def resolved_pool_mode(self) -> PoolMode:
+        """The pool mode in force: the explicit one, else native on PostgreSQL, else off."""
+        from prodready.settings.database import resolve_pool_mode
+
+        return resolve_pool_mode(self)
+
+
+SECRET_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "health_token"})
+
+
+def variable_names() -> list[str]:
+    """Return every environment variable the profile reads, in declaration order."""
+    return [name.upper() for name in Profile.model_fields]
+
+
+def field_meta(variable: str) -> dict[str, str]:
+    """Return the description, form and example of ``variable``."""
+    field = Profile.model_fields[variable.lower()]
+    extra = field.json_schema_extra
+    assert isinstance(extra, dict)  # set by _var() for every field
+    return {
+        "description": field.description or "",
+        "form": str(extra["form"]),
+        "example": str(extra["example"]),
+    }

@@ -1,0 +1,87 @@
+"""Security settings: strict in staging and prod, convenient in dev."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prodready.exceptions import Problem
+
+if TYPE_CHECKING:
+    from prodready.settings.profiles import Profile
+
+MIN_SECRET_KEY_LENGTH = 50
+HSTS_SECONDS = {"staging": 3600, "prod": 31_536_000}
+
+
+def security_problems(profile: Profile) -> list[Problem]:
+    """Return the problems of the security settings; never shows the key itself."""
+    problems: list[Problem] = []
+    key = profile.secret_key.get_secret_value() if profile.secret_key else ""
+    if profile.app_profile != "dev" and not key:
+        problems.append(
+            Problem(
+                "SECRET_KEY",
+                f"is required in the {profile.app_profile} profile; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
+            )
+        )
+    if profile.app_profile == "prod" and key:
+        if key.startswith("django-insecure-"):
+            problems.append(
+                Problem(
+                    "SECRET_KEY",
+                    "starts with 'django-insecure-', the prefix of development keys; "
+                    "generate a new random key for prod.",
+                )
+            )
+        elif len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
+            problems.append(
+                Problem(
+                    "SECRET_KEY",
+                    f"is {len(key)} characters long; prod needs at least "
+                    f"{MIN_SECRET_KEY_LENGTH} random characters.",
+                )
+            )
+    if profile.app_profile == "prod" and profile.debug:
+        problems.append(
+            Problem("DEBUG", "is true, which the prod profile refuses; set DEBUG=false.")
+        )
+    if not profile.debug and not profile.allowed_hosts:
+        problems.append(
+            Problem(
+                "ALLOWED_HOSTS",
+                f"is empty, so the {profile.app_profile} profile would answer every request "
+                "with 400; list the site's host names, e.g. ALLOWED_HOSTS=api.example.com.",
+            )
+        )
+    return problems
+
+
+def build_security(profile: Profile) -> dict[str, Any]:
+    """Return SECRET_KEY, DEBUG, ALLOWED_HOSTS and the HTTPS and cookie settings."""
+    assert profile.secret_key is not None  # checked by security_problems()
+    settings: dict[str, Any] = {
+        "SECRET_KEY": profile.secret_key.get_secret_value(),
+        "DEBUG": profile.debug,
+        "ALLOWED_HOSTS": list(profile.allowed_hosts),
+        "SECURE_SSL_REDIRECT": profile.secure_ssl_redirect,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_REFERRER_POLICY": "same-origin",
+        "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
+        "X_FRAME_OPTIONS": "DENY",
+    }
+    if profile.app_profile == "dev":
+        return settings
+    settings.update(
+        {
+            # The TLS proxy in front says which scheme the client used.
+            "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+            "SECURE_HSTS_SECONDS": HSTS_SECONDS[profile.app_profile],
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+            "SECURE_HSTS_PRELOAD": profile.app_profile == "prod",
+            "SESSION_COOKIE_SECURE": True,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "CSRF_COOKIE_SECURE": True,
+        }
+    )
+    return settings
