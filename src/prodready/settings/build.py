@@ -15,9 +15,7 @@ if TYPE_CHECKING:
 def build_logging(profile: Profile) -> dict[str, Any]:
     """Return ``LOGGING``: one line per event on stderr, credentials masked."""
     secrets = [
-        s.get_secret_value()
-        for s in (profile.secret_key, profile.health_token)
-        if s is not None
+        s.get_secret_value() for s in (profile.secret_key, profile.health_token) if s is not None
     ]
     return {
         "version": 1,
@@ -73,4 +71,5 @@ def build_settings(profile: Profile) -> dict[str, Any]:
         "CACHES": build_caches(profile),
         "LOGGING": build_logging(profile),
         "PRODREADY": build_prodready(profile),
+        "DEFAULT_EXCEPTION_REPORTER_FILTER": "prodready.reporting.SafeReporterFilter",
     }

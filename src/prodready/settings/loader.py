@@ -120,9 +120,7 @@ def _cross_checks(profile: Profile) -> list[Problem]:
     return security_problems(profile) + database_problems(profile) + cache_problems(profile)
 
 
-def load_profile(
-    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
-) -> Profile:
+def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Profile:
     """Load and validate the profile named by ``APP_PROFILE``.
 
     Args:

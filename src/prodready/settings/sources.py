@@ -186,7 +186,11 @@ def _first_value(name: str, layers: list[_Layer]) -> tuple[Value | None, Problem
             text, problem = _read_secret_file(name, path)
             if problem is not None:
                 return None, problem
-            label = "secret file" if layer.label == "secrets directory" else f"secret file ({file_name}, {layer.label})"
+            label = (
+                "secret file"
+                if layer.label == "secrets directory"
+                else f"secret file ({file_name}, {layer.label})"
+            )
             if text:
                 return Value(text, label), None
     return None, None

@@ -1,0 +1,27 @@
+"""Settings of the demo project: everything environment-specific comes from the profile."""
+
+from prodready import load_profile
+
+profile = load_profile()
+globals().update(profile.django_settings())
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "prodready",
+    "demo.catalog",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sets request.user from "Authorization: Token ..."; rate limits keyed by
+    # user must come after it.
+    "demo.catalog.auth.TokenAuthenticationMiddleware",
+]
+ROOT_URLCONF = "demo.urls"
+ASGI_APPLICATION = "demo.asgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"

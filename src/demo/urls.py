@@ -1,0 +1,7 @@
+"""URLs of the demo project."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("demo.catalog.urls")),
+]

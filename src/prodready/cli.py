@@ -1,0 +1,185 @@
+"""The ``prodready`` command: ``config``, ``check``, ``demo`` and ``reference``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from prodready.exceptions import ConfigurationError, Problem
+from prodready.logs import MASK, redact
+from prodready.settings.loader import collect_sources, validate
+from prodready.settings.profiles import SECRET_FIELDS, variable_names
+from prodready.settings.reference import reference_markdown
+
+
+def mask(variable: str, raw: str) -> str:
+    """Return ``raw`` fit to print: secrets hidden, passwords inside URLs masked."""
+    if variable.lower() not in SECRET_FIELDS:
+        return raw
+    if urlsplit(raw).scheme and "://" in raw:
+        return redact(raw)
+    return f"{MASK} ({len(raw)} characters)"
+
+
+def _print_problems(problems: Sequence[Problem], profile: str) -> None:
+    print(ConfigurationError(list(problems), profile).render(), file=sys.stderr)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every variable's resolved value and source; exit 1 if invalid."""
+    collected = collect_sources()
+    profile, problems = validate(collected)
+    rows = [
+        (name, mask(name, found.raw), found.source)
+        for name in variable_names()
+        if name != "APP_PROFILE" and (found := collected.values.get(name)) is not None
+    ]
+    unset = [name for name in variable_names() if name not in collected.values]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "profile": collected.profile,
+                    "values": {n: {"value": v, "source": s} for n, v, s in rows},
+                    "unset": [n for n in unset if n != "APP_PROFILE"],
+                    "problems": [str(p) for p in problems],
+                },
+                indent=2,
+            )
+        )
+        return 1 if problems else 0
+    print(f"profile: {collected.profile}")
+    width = max(len(n) for n, _, _ in rows) if rows else 0
+    value_width = min(max((len(v) for _, v, _ in rows), default=0), 60)
+    for name, shown, source in rows:
+        print(f"  {name:<{width}}  {shown:<{value_width}}  [{source}]")
+    for name in unset:
+        if name != "APP_PROFILE":
+            print(f"  {name:<{width}}  {'(unset)':<{value_width}}  [-]")
+    if profile is not None:
+        print(f"pool mode in force: {profile.resolved_pool_mode}")
+    if problems:
+        _print_problems(problems, collected.profile)
+        return 1
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the profile, then run Django's system checks if a project is named."""
+    collected = collect_sources()
+    profile, problems = validate(collected)
+    if profile is None:
+        _print_problems(problems, collected.profile)
+        return 1
+    print(f"prodready: the {profile.app_profile} configuration is valid.")
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        print("prodready: DJANGO_SETTINGS_MODULE is unset; skipped Django's system checks.")
+        return 0
+    import django
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    django.setup()
+    deploy = args.deploy or profile.app_profile == "prod"
+    try:
+        call_command("check", deploy=deploy, fail_level="WARNING" if deploy else "ERROR")
+    except SystemCheckError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Migrate, seed and serve the demo project under uvicorn."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
+    if args.workers is not None:
+        # The settings read WEB_CONCURRENCY too (connection budget, checks).
+        os.environ["WEB_CONCURRENCY"] = str(args.workers)
+    collected = collect_sources()
+    profile, problems = validate(collected)
+    if profile is None:
+        _print_problems(problems, collected.profile)
+        return 1
+    import django
+    import uvicorn
+    from django.core.management import call_command
+
+    django.setup()
+    from demo.catalog.seed import seed_items
+
+    url = profile.database_url.get_secret_value() if profile.database_url else ""
+    print(
+        f"prodready demo: profile {profile.app_profile}, database {mask('DATABASE_URL', url)}, "
+        f"{profile.web_concurrency} worker(s)",
+        flush=True,
+    )
+    print("prodready demo: applying migrations...", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    created = seed_items()
+    seeded = f"{created} sample items added" if created else "items already present"
+    print(f"prodready demo: {seeded}.", flush=True)
+    url = f"http://{args.host}:{args.port}/api/items/"
+    print(f"prodready demo: serving {url} (Ctrl-C stops)", flush=True)
+    uvicorn.run(
+        "demo.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=profile.web_concurrency,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Print the configuration reference as a Markdown table."""
+    print(reference_markdown(), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``prodready`` command."""
+    parser = argparse.ArgumentParser(
+        prog="prodready",
+        description="Production-ready Django from twelve-factor configuration.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    config = sub.add_parser("config", help="show each setting, its value and where it came from")
+    config.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    config.set_defaults(func=cmd_config)
+    check = sub.add_parser("check", help="validate the configuration; exit 1 listing problems")
+    check.add_argument("--deploy", action="store_true", help="also run Django's deployment checks")
+    check.set_defaults(func=cmd_check)
+    demo = sub.add_parser("demo", help="migrate, seed and serve the demo project")
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    demo.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="uvicorn worker processes (default: WEB_CONCURRENCY or 1)",
+    )
+    demo.set_defaults(func=cmd_demo)
+    reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
+    reference.set_defaults(func=cmd_reference)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``prodready`` command; return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except ConfigurationError as err:
+        print(err.render(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

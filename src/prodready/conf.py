@@ -1,0 +1,55 @@
+"""The one reader of prodready's run-time settings, with every default in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+_DEFAULTS: dict[str, Any] = {
+    "PROFILE": "dev",
+    "DB_POOL_MODE": "off",
+    "WEB_CONCURRENCY": 1,
+    "REDIS_URL": None,
+    "RATELIMIT": {"ENABLED": True, "RULES": "", "TRUSTED_PROXIES": 0, "FAIL_OPEN": True},
+    "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Conf:
+    """prodready's run-time settings, as ``settings.PRODREADY`` gives them."""
+
+    profile: str
+    db_pool_mode: str
+    web_concurrency: int
+    redis_url: str | None
+    ratelimit_enabled: bool
+    ratelimit_rules: str
+    ratelimit_trusted_proxies: int
+    ratelimit_fail_open: bool
+    health_timeout: float
+    health_cache_seconds: float
+    health_token: str | None
+
+
+def get_conf() -> Conf:
+    """Read ``settings.PRODREADY`` (written by the profile), filling in defaults."""
+    given: dict[str, Any] = getattr(settings, "PRODREADY", {})
+    merged = {**_DEFAULTS, **given}
+    ratelimit = {**_DEFAULTS["RATELIMIT"], **merged["RATELIMIT"]}
+    health = {**_DEFAULTS["HEALTH"], **merged["HEALTH"]}
+    return Conf(
+        profile=merged["PROFILE"],
+        db_pool_mode=merged["DB_POOL_MODE"],
+        web_concurrency=int(merged["WEB_CONCURRENCY"]),
+        redis_url=merged["REDIS_URL"],
+        ratelimit_enabled=bool(ratelimit["ENABLED"]),
+        ratelimit_rules=str(ratelimit["RULES"]),
+        ratelimit_trusted_proxies=int(ratelimit["TRUSTED_PROXIES"]),
+        ratelimit_fail_open=bool(ratelimit["FAIL_OPEN"]),
+        health_timeout=float(health["TIMEOUT"]),
+        health_cache_seconds=float(health["CACHE_SECONDS"]),
+        health_token=health["TOKEN"],
+    )

@@ -1,0 +1,134 @@
+"""Django system checks for what only shows once Django's settings are complete.
+
+The profile refuses what it can see before Django starts; these checks catch
+the same mistakes in settings written or edited by hand, and the ones that
+depend on how the project is served.
+
+=================  ===========================================================
+id                 problem
+=================  ===========================================================
+prodready.E001     ``CONN_MAX_AGE`` is not 0 on PostgreSQL while the project is served
+                   over ASGI (``ASGI_APPLICATION`` is set): connections leak per task.
+prodready.E002     ``OPTIONS["pool"]`` together with ``CONN_MAX_AGE`` other than 0.
+prodready.E003     pgbouncer mode without ``DISABLE_SERVER_SIDE_CURSORS = True``.
+prodready.E004     pgbouncer mode with prepared statements on (``prepare_threshold``).
+prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
+prodready.W001     a local-memory cache behind rate limits with several worker
+                   processes: each process counts on its own.
+=================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
+
+from prodready.conf import get_conf
+from prodready.settings.database import SQLALCHEMY_OPTIONS
+
+
+def _postgres_aliases() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (alias, db)
+        for alias, db in settings.DATABASES.items()
+        if "postgresql" in str(db.get("ENGINE", "")) or "postgis" in str(db.get("ENGINE", ""))
+    ]
+
+
+def check_database(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Check DATABASES against how the project is served and pooled."""
+    errors: list[checks.CheckMessage] = []
+    pgbouncer = get_conf().db_pool_mode == "pgbouncer"
+    asgi = bool(getattr(settings, "ASGI_APPLICATION", None))
+    for alias, db in settings.DATABASES.items():
+        options = db.get("OPTIONS", {})
+        for option in sorted(set(options) & SQLALCHEMY_OPTIONS.keys()):
+            errors.append(
+                checks.Error(
+                    f"DATABASES['{alias}']['OPTIONS'] has '{option}', a SQLAlchemy option "
+                    "that Django passes to the driver, which rejects it.",
+                    hint=f"Remove it; use {SQLALCHEMY_OPTIONS[option]}.",
+                    id="prodready.E005",
+                )
+            )
+    for alias, db in _postgres_aliases():
+        age = db.get("CONN_MAX_AGE", 0)
+        options = db.get("OPTIONS", {})
+        if options.get("pool") and age != 0:
+            errors.append(
+                checks.Error(
+                    f"DATABASES['{alias}'] has a connection pool and CONN_MAX_AGE={age}; "
+                    "Django refuses pooling with persistent connections.",
+                    hint="Set CONN_MAX_AGE to 0 (DB_POOL_MODE=native does).",
+                    id="prodready.E002",
+                )
+            )
+        elif asgi and age != 0:
+            errors.append(
+                checks.Error(
+                    f"DATABASES['{alias}'] has CONN_MAX_AGE={age} while the project is "
+                    "served over ASGI, where every task keeps its own connection open "
+                    "until the server's limit is reached.",
+                    hint="Use DB_POOL_MODE=native (a psycopg pool) or set CONN_MAX_AGE to 0.",
+                    id="prodready.E001",
+                )
+            )
+        if pgbouncer and not db.get("DISABLE_SERVER_SIDE_CURSORS"):
+            errors.append(
+                checks.Error(
+                    f"DATABASES['{alias}'] goes through pgbouncer in transaction mode "
+                    "without DISABLE_SERVER_SIDE_CURSORS; QuerySet.iterator() fails with "
+                    "'cursor does not exist'.",
+                    hint="Set DISABLE_SERVER_SIDE_CURSORS = True (DB_POOL_MODE=pgbouncer does).",
+                    id="prodready.E003",
+                )
+            )
+        if pgbouncer and options.get("prepare_threshold", 5) is not None:
+            errors.append(
+                checks.Error(
+                    f"DATABASES['{alias}'] goes through pgbouncer in transaction mode with "
+                    "prepared statements on; a query repeated 5 times fails with "
+                    "'prepared statement does not exist'.",
+                    hint="Set OPTIONS['prepare_threshold'] = None (DB_POOL_MODE=pgbouncer does).",
+                    id="prodready.E004",
+                )
+            )
+    return errors
+
+
+def check_ratelimit_store(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn when rate limits would be counted per process."""
+    conf = get_conf()
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    if (
+        conf.ratelimit_enabled
+        and conf.ratelimit_rules.strip()
+        and conf.redis_url is None
+        and "locmem" in backend.lower()
+        and conf.web_concurrency > 1
+    ):
+        return [
+            checks.Warning(
+                f"Rate limits are counted in a local-memory cache with WEB_CONCURRENCY="
+                f"{conf.web_concurrency}: each worker process counts on its own, so a "
+                f"client gets up to {conf.web_concurrency}× its limit.",
+                hint="Set REDIS_URL so that every process shares one counter.",
+                id="prodready.W001",
+            )
+        ]
+    return []
+
+
+def register() -> None:
+    """Register prodready's checks with Django (called from ``AppConfig.ready``)."""
+    # Not Tags.database: Django runs those only with --database.
+    checks.register(check_database, "prodready")
+    checks.register(check_ratelimit_store, "prodready", checks.Tags.caches)

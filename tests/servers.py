@@ -1,0 +1,116 @@
+"""Helpers that give tests their own databases, ports and processes on real servers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+PG_HOST = os.environ.get("PRODREADY_TEST_PGHOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("PRODREADY_TEST_PGPORT", "5432"))
+PG_USER = os.environ.get("PRODREADY_TEST_PGUSER", "postgres")
+REDIS_HOST = "127.0.0.1"
+REDIS_PORT = int(os.environ.get("PRODREADY_TEST_REDIS_PORT", "6379"))
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def admin_conn(dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
+    """Open an autocommit superuser connection to the shared test PostgreSQL."""
+    return psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True
+    )
+
+
+@contextlib.contextmanager
+def temporary_database(prefix: str = "prodready_test") -> Iterator[str]:
+    """Create a database of the test's own, yield its name, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin_conn() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with admin_conn() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(name: str, host: str = PG_HOST, port: int = PG_PORT) -> str:
+    """Return the DATABASE_URL of database ``name``."""
+    return f"postgres://{PG_USER}@{host}:{port}/{name}"
+
+
+def backend_pids(dbname: str) -> set[int]:
+    """Return the pids of client backends connected to ``dbname``, counted on the server."""
+    with admin_conn() as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    return {int(str(row[0])) for row in rows}
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """Return an environment for a child process that ignores the developer's own.
+
+    The child reads no ``.env`` or ``config_profiles/`` (its base directory is
+    an empty folder), and no secrets directory.
+    """
+    empty = REPO / "tests" / "no-config-here"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DB_", "DATABASE_", "REDIS_", "RATELIMIT_", "HEALTH_", "APP_"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "PRODREADY_BASE_DIR": str(empty),
+            "PRODREADY_SECRETS_DIR": str(empty),
+            "APP_PROFILE": "dev",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def run_python(code: str, env: Mapping[str, str], timeout: float = 60) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object, returned here."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"child failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    parsed: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 20) -> None:
+    """Wait until something accepts TCP connections on ``host:port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on {host}:{port} after {timeout} s")

@@ -1,0 +1,165 @@
+"""The prodready command, run as operators run it: a separate process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import REPO, base_env
+from tests.settings.conftest import PROD_KEY
+
+
+def _prodready(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prodready.cli", *args],
+        env=base_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def _prod(**overrides: str) -> dict[str, str]:
+    env = {
+        "APP_PROFILE": "prod",
+        "SECRET_KEY": PROD_KEY,
+        "ALLOWED_HOSTS": "api.example.com",
+        "DATABASE_URL": "postgres://dbadmin-user:s3cret-pw@db.internal:5432/appdb",
+        "REDIS_URL": "redis://:r3dis-pw@db.internal:6379/0",
+        "HEALTH_TOKEN": "tok-3n",
+        # The repository's own profile files, as an operator's checkout has them.
+        "PRODREADY_BASE_DIR": str(REPO),
+    }
+    env.update(overrides)
+    return env
+
+
+def test_config_shows_sources_and_masks_secrets() -> None:
+    result = _prodready("config", **_prod(DB_POOL_MAX_SIZE="3"))
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:] if line.strip()}
+    assert lines["DB_POOL_MAX_SIZE"].split() == ["DB_POOL_MAX_SIZE", "3", "[environment]"]
+    assert lines["WEB_CONCURRENCY"].split() == [
+        "WEB_CONCURRENCY",
+        "2",
+        "[config_profiles/prod.env]",
+    ]
+    assert lines["DB_POOL_TIMEOUT"].split()[-1] == "[config_profiles/prod.env]"
+    assert lines["HEALTH_CACHE_SECONDS"].split()[-1] == "[default]"
+    assert lines["DATABASE_URL"].split()[1] == "postgres://dbadmin-user:***@db.internal:5432/appdb"
+    assert lines["REDIS_URL"].split()[1] == "redis://:***@db.internal:6379/0"
+    assert lines["SECRET_KEY"].split()[1:] == [
+        "***",
+        f"({len(PROD_KEY)}",
+        "characters)",
+        "[environment]",
+    ]
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_config_json_masks_secrets() -> None:
+    result = _prodready("config", "--json", **_prod())
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["profile"] == "prod"
+    assert data["values"]["DB_POOL_MAX_SIZE"] == {
+        "value": "4",
+        "source": "config_profiles/prod.env",
+    }
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+        assert secret not in result.stdout
+
+
+def test_config_reads_secret_files(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text(PROD_KEY + "\n", encoding="utf-8")
+    env = _prod(SECRET_KEY="", SECRET_KEY_FILE=str(secret))
+    result = _prodready("config", **env)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "SECRET_KEY" in line)
+    assert line.split("[")[-1] == "secret file (SECRET_KEY_FILE, environment)]"
+    assert PROD_KEY not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "config", "demo"], ids=["check", "config", "demo"])
+def test_bad_configuration_exits_1_with_one_line_per_problem(command: str) -> None:
+    env = _prod(DB_POOL_MAX_SIZE="lots", DEBUG="true", SECRET_KEY="tok-3n")
+    result = _prodready(command, **env)
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert [p.split(":")[0] for p in problems] == [
+        "  - DB_POOL_MAX_SIZE",
+        "  - SECRET_KEY",
+        "  - DEBUG",
+    ]
+    assert "Traceback" not in result.stderr
+    # config shows hosts and users (an operator needs them), never a password or key.
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+        assert secret not in result.stdout + result.stderr
+    if command != "config":
+        for secret in ("db.internal", "dbadmin-user"):
+            assert secret not in result.stdout + result.stderr
+
+
+def test_unknown_profile_exits_1_without_traceback() -> None:
+    result = _prodready("check", APP_PROFILE="qa")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "  - APP_PROFILE: unknown profile 'qa'; expected one of dev, staging, prod."
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_django_refuses_to_start_on_bad_configuration() -> None:
+    # settings.py raises ConfigurationError: a clean exit 1, nothing started.
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        env=base_env(DJANGO_SETTINGS_MODULE="demo.settings", **_prod(DEBUG="true")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "prodready: the prod configuration has 1 problem:",
+        "  - DEBUG: is true, which the prod profile refuses; set DEBUG=false.",
+    ]
+
+
+def test_complete_prod_profile_passes_check_deploy_with_no_issues() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "DEBUG"],
+        env=base_env(DJANGO_SETTINGS_MODULE="demo.settings", **_prod()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_check_runs_django_deploy_checks_for_prod() -> None:
+    result = _prodready("check", DJANGO_SETTINGS_MODULE="demo.settings", **_prod())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "prodready: the prod configuration is valid.",
+        "System check identified no issues (0 silenced).",
+    ]
+
+
+def test_check_fails_on_a_deploy_warning() -> None:
+    env = _prod(SECURE_SSL_REDIRECT="false")
+    result = _prodready("check", DJANGO_SETTINGS_MODULE="demo.settings", **env)
+    assert result.returncode == 1
+    assert "security.W008" in result.stderr
