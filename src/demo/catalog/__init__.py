@@ -1,0 +1,1 @@
+"""The demo's catalog: copyright items, a CSV ingest endpoint and API tokens."""
