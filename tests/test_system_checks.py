@@ -30,7 +30,7 @@ def _pg(**overrides: Any) -> dict[str, Any]:
 
 def _prodready(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "PROFILE": "prod",
+        "PROFILE": "dev",
         "DB_POOL_MODE": "native",
         "WEB_CONCURRENCY": 1,
         "REDIS_URL": None,
@@ -66,6 +66,11 @@ CASES = [
         ["prodready.W001"],
     ),
     ({"CACHES": LOCMEM, "PRODREADY": _prodready(WEB_CONCURRENCY=1, RATELIMIT=RULES)}, []),
+    ({"PRODREADY": _prodready(PROFILE="prod", RATELIMIT=RULES)}, ["prodready.W002"]),
+    (
+        {"PRODREADY": _prodready(PROFILE="prod", RATELIMIT=RULES, REDIS_URL="redis://r:6379/0")},
+        [],
+    ),
     ({"CACHES": LOCMEM, "PRODREADY": _prodready(WEB_CONCURRENCY=2)}, []),
     (
         {
@@ -91,6 +96,8 @@ CASES = [
         "sqlalchemy-options",
         "locmem-ratelimit-several-workers",
         "locmem-ratelimit-one-worker",
+        "prod-ratelimit-without-redis",
+        "prod-ratelimit-with-redis",
         "locmem-no-rules",
         "locmem-ratelimit-disabled",
     ],
@@ -104,9 +111,11 @@ def test_check_ids(settings: dict[str, Any], expected: list[str]) -> None:
 def test_every_message_has_a_hint() -> None:
     with override_settings(
         DATABASES=_pg(CONN_MAX_AGE=60, OPTIONS={"pool": True, "pool_size": 1}),
-        PRODREADY=_prodready(DB_POOL_MODE="pgbouncer", WEB_CONCURRENCY=3, RATELIMIT=RULES),
+        PRODREADY=_prodready(
+            PROFILE="prod", DB_POOL_MODE="pgbouncer", WEB_CONCURRENCY=3, RATELIMIT=RULES
+        ),
         CACHES=LOCMEM,
     ):
         messages = checks.run_checks(tags=["prodready"])
-    assert len(messages) == 5
+    assert len(messages) == 6
     assert all(m.hint for m in messages)

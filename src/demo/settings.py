@@ -16,9 +16,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Sets request.user from "Authorization: Token ..."; rate limits keyed by
-    # user must come after it.
+    # Sets request.user from "Authorization: Token ..."; it must come before
+    # RateLimitMiddleware, or rules keyed by user would see anonymous requests.
     "demo.catalog.auth.TokenAuthenticationMiddleware",
+    "prodready.ratelimit.RateLimitMiddleware",
 ]
 ROOT_URLCONF = "demo.urls"
 ASGI_APPLICATION = "demo.asgi.application"

@@ -12,7 +12,16 @@ _DEFAULTS: dict[str, Any] = {
     "DB_POOL_MODE": "off",
     "WEB_CONCURRENCY": 1,
     "REDIS_URL": None,
-    "RATELIMIT": {"ENABLED": True, "RULES": "", "TRUSTED_PROXIES": 0, "FAIL_OPEN": True},
+    "RATELIMIT": {
+        "ENABLED": True,
+        "RULES": "",
+        "TRUSTED_PROXIES": 0,
+        "FAIL_OPEN": True,
+        "IPV6_PREFIX": 64,
+        "TIMEOUT": 0.1,
+        "KEY_PREFIX": "rl",
+        "REDIS_CLUSTER": False,
+    },
     "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None},
 }
 
@@ -29,6 +38,10 @@ class Conf:
     ratelimit_rules: str
     ratelimit_trusted_proxies: int
     ratelimit_fail_open: bool
+    ratelimit_ipv6_prefix: int
+    ratelimit_timeout: float
+    ratelimit_key_prefix: str
+    ratelimit_redis_cluster: bool
     health_timeout: float
     health_cache_seconds: float
     health_token: str | None
@@ -49,6 +62,10 @@ def get_conf() -> Conf:
         ratelimit_rules=str(ratelimit["RULES"]),
         ratelimit_trusted_proxies=int(ratelimit["TRUSTED_PROXIES"]),
         ratelimit_fail_open=bool(ratelimit["FAIL_OPEN"]),
+        ratelimit_ipv6_prefix=int(ratelimit["IPV6_PREFIX"]),
+        ratelimit_timeout=float(ratelimit["TIMEOUT"]),
+        ratelimit_key_prefix=str(ratelimit["KEY_PREFIX"]),
+        ratelimit_redis_cluster=bool(ratelimit["REDIS_CLUSTER"]),
         health_timeout=float(health["TIMEOUT"]),
         health_cache_seconds=float(health["CACHE_SECONDS"]),
         health_token=health["TOKEN"],

@@ -15,6 +15,8 @@ prodready.E004     pgbouncer mode with prepared statements on (``prepare_thresho
 prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
 prodready.W001     a local-memory cache behind rate limits with several worker
                    processes: each process counts on its own.
+prodready.W002     rate limits in the prod profile without REDIS_URL: each
+                   instance (and process) counts on its own.
 =================  ===========================================================
 """
 
@@ -108,14 +110,24 @@ def check_ratelimit_store(
     """Warn when rate limits would be counted per process."""
     conf = get_conf()
     backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    limited = conf.ratelimit_enabled and bool(conf.ratelimit_rules.strip())
+    messages: list[checks.CheckMessage] = []
+    if limited and conf.redis_url is None and conf.profile == "prod":
+        messages.append(
+            checks.Warning(
+                "Rate limits in the prod profile are counted without REDIS_URL: every "
+                "instance counts on its own, so the limits multiply with the replicas.",
+                hint="Set REDIS_URL to a Redis that every instance shares.",
+                id="prodready.W002",
+            )
+        )
     if (
-        conf.ratelimit_enabled
-        and conf.ratelimit_rules.strip()
+        limited
         and conf.redis_url is None
         and "locmem" in backend.lower()
         and conf.web_concurrency > 1
     ):
-        return [
+        messages += [
             checks.Warning(
                 f"Rate limits are counted in a local-memory cache with WEB_CONCURRENCY="
                 f"{conf.web_concurrency}: each worker process counts on its own, so a "
@@ -124,7 +136,7 @@ def check_ratelimit_store(
                 id="prodready.W001",
             )
         ]
-    return []
+    return messages
 
 
 def register() -> None:

@@ -54,6 +54,10 @@ def build_prodready(profile: Profile) -> dict[str, Any]:
             "RULES": profile.ratelimit_rules,
             "TRUSTED_PROXIES": profile.ratelimit_trusted_proxies,
             "FAIL_OPEN": profile.ratelimit_fail_open,
+            "IPV6_PREFIX": profile.ratelimit_ipv6_prefix,
+            "TIMEOUT": profile.ratelimit_timeout,
+            "KEY_PREFIX": profile.ratelimit_key_prefix,
+            "REDIS_CLUSTER": profile.ratelimit_redis_cluster,
         },
         "HEALTH": {
             "TIMEOUT": profile.health_timeout,

@@ -116,8 +116,23 @@ def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
     return (None if problems else profile), problems
 
 
+def _ratelimit_problems(profile: Profile) -> list[Problem]:
+    from prodready.ratelimit.rules import RuleError, parse_rules
+
+    try:
+        parse_rules(profile.ratelimit_rules)
+    except RuleError as err:
+        return [Problem("RATELIMIT_RULES", f"{err}.")]
+    return []
+
+
 def _cross_checks(profile: Profile) -> list[Problem]:
-    return security_problems(profile) + database_problems(profile) + cache_problems(profile)
+    return (
+        security_problems(profile)
+        + database_problems(profile)
+        + cache_problems(profile)
+        + _ratelimit_problems(profile)
+    )
 
 
 def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Profile:

@@ -147,6 +147,35 @@ class Profile(BaseSettings):
         "true",
         True,
     )
+    ratelimit_ipv6_prefix: int = _var(
+        "IPv6 clients are counted per network of this prefix length (one subscriber "
+        "usually holds a /64).",
+        "a whole number from 32 to 128",
+        "64",
+        64,
+        ge=32,
+        le=128,
+    )
+    ratelimit_timeout: float = _var(
+        "Seconds the limiter waits for Redis before applying RATELIMIT_FAIL_OPEN.",
+        "a number of seconds > 0",
+        "0.1",
+        0.1,
+        gt=0,
+    )
+    ratelimit_key_prefix: str = _var(
+        "Prefix of every rate-limit counter key in the store.",
+        "a short string without spaces",
+        "rl",
+        "rl",
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+    )
+    ratelimit_redis_cluster: bool = _var(
+        "REDIS_URL names a Redis Cluster node (the limiter uses redis-py's cluster client).",
+        "true or false",
+        "false",
+        False,
+    )
     health_timeout: float = _var(
         "Seconds a health or readiness answer may take, below Kubernetes' 1 s probe timeout.",
         "a number of seconds > 0",

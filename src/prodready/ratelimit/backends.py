@@ -1,0 +1,164 @@
+"""Where counts live: Redis (one Lua call per request) or any Django cache."""
+
+from __future__ import annotations
+
+import math
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Protocol
+
+from asgiref.sync import sync_to_async
+
+FIXED_WINDOW_LUA = (
+    resources.files("prodready.ratelimit").joinpath("lua/fixed_window.lua").read_text("utf-8")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One counter to increment: its base key and window length in seconds."""
+
+    key: str
+    period: int
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A counter's value after the increment, and seconds until its window ends."""
+
+    count: int
+    reset: float
+
+
+class StoreUnavailable(Exception):
+    """The counter store did not answer in time; the limiter applies its failure policy."""
+
+
+class CounterBackend(Protocol):
+    """Increment fixed-window counters; the only thing the limiter asks of a store."""
+
+    def hit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment every counter of one request; raise StoreUnavailable on failure."""
+        ...
+
+    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Like :meth:`hit`, without blocking the event loop."""
+        ...
+
+
+def _counts(raw: Sequence[Any]) -> list[Count]:
+    return [Count(int(raw[i]), int(raw[i + 1]) / 1000) for i in range(0, len(raw), 2)]
+
+
+class RedisBackend:
+    """Counters in Redis: one EVALSHA per request, whatever the number of rules.
+
+    Args:
+        client: A sync redis-py client (``Redis`` or ``RedisCluster``), one per process.
+        async_client_factory: Builds a ``redis.asyncio`` client; called once per event loop.
+        cluster: Keys of different identities live in different slots on a
+            cluster, so one call is made per identity there.
+    """
+
+    def __init__(self, client: Any, async_client_factory: Any, *, cluster: bool = False) -> None:
+        self._client = client
+        self._script = client.register_script(FIXED_WINDOW_LUA)
+        self._async_factory = async_client_factory
+        # redis.asyncio connections belong to the loop that opened them.
+        self._async: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self._cluster = cluster
+
+    def _groups(self, hits: Sequence[Hit]) -> list[list[Hit]]:
+        if not self._cluster:
+            return [list(hits)]
+        groups: dict[str, list[Hit]] = {}
+        for hit in hits:
+            tag = hit.key[hit.key.find("{") : hit.key.find("}") + 1]
+            groups.setdefault(tag, []).append(hit)
+        return list(groups.values())
+
+    def hit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment the counters in one round trip (one per identity on a cluster)."""
+        import redis
+
+        try:
+            raw: list[Any] = []
+            for group in self._groups(hits):
+                raw += self._script(keys=[h.key for h in group], args=[h.period for h in group])
+        except (redis.RedisError, OSError) as err:
+            raise StoreUnavailable(type(err).__name__) from err
+        return _counts(raw)
+
+    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment the counters with ``redis.asyncio`` on the running loop."""
+        import asyncio
+
+        import redis
+
+        loop = asyncio.get_running_loop()
+        script = self._async.get(loop)
+        if script is None:
+            script = self._async_factory().register_script(FIXED_WINDOW_LUA)
+            self._async[loop] = script
+        try:
+            raw: list[Any] = []
+            for group in self._groups(hits):
+                raw += await script(keys=[h.key for h in group], args=[h.period for h in group])
+        except (redis.RedisError, OSError) as err:
+            raise StoreUnavailable(type(err).__name__) from err
+        return _counts(raw)
+
+
+class CacheBackend:
+    """Counters in any Django cache, with ``add`` then ``incr``.
+
+    Never ``get`` + ``set`` (two requests would read the same count) and never
+    ``aincr`` (Django's default is a get and a set). ``incr`` is atomic in
+    local memory, memcached and Redis; the window index comes from this
+    process's clock. Local memory counts per process.
+
+    Args:
+        cache: A Django cache, e.g. ``django.core.cache.caches["default"]``.
+    """
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        module = type(cache).__module__
+        # Local memory does no I/O: calling it from the event loop is cheaper
+        # than a thread hop. Other caches go through a worker thread.
+        self._in_memory = module.endswith("locmem")
+        self._ahit = sync_to_async(self.hit, thread_sensitive=False)
+
+    def _one(self, hit: Hit, now: float) -> Count:
+        window = math.floor(now / hit.period)
+        key = f"{hit.key}:{window}"
+        timeout = hit.period + 1
+        reset = hit.period - (now % hit.period)
+        for _ in range(3):
+            self._cache.add(key, 0, timeout)
+            try:
+                return Count(int(self._cache.incr(key)), reset)
+            except ValueError:
+                # The key expired or was evicted between add and incr: add again.
+                continue
+        raise StoreUnavailable("the cache kept losing the counter key")
+
+    def hit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment each counter in the cache."""
+        now = time.time()
+        try:
+            return [self._one(hit, now) for hit in hits]
+        except StoreUnavailable:
+            raise
+        except Exception as err:  # a cache backend may raise anything on outage
+            raise StoreUnavailable(type(err).__name__) from err
+
+    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment each counter; off the event loop unless the cache is in memory."""
+        if self._in_memory:
+            return self.hit(hits)
+        result: list[Count] = await self._ahit(hits)
+        return result

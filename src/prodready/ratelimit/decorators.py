@@ -1,0 +1,70 @@
+"""``@ratelimit`` for one view and ``@exempt`` to opt a view out; thin over the limiter."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from asgiref.sync import iscoroutinefunction
+
+from prodready.ratelimit.middleware import EXEMPT_ATTRIBUTE
+from prodready.ratelimit.rate import parse_rate
+from prodready.ratelimit.responses import add_headers, refusal
+from prodready.ratelimit.rules import KEY_KINDS, KeyKind, Rule
+from prodready.ratelimit.store import get_limiter
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def exempt[View: Callable[..., Any]](view: View) -> View:
+    """Mark ``view`` so that ``RateLimitMiddleware`` never limits it."""
+    setattr(view, EXEMPT_ATTRIBUTE, True)
+    return view
+
+
+def ratelimit(
+    rate: str, key: KeyKind = "user_or_ip", methods: Iterable[str] | None = None
+) -> Callable[[View], View]:
+    """Limit one view to ``rate`` per ``key``, e.g. ``@ratelimit("5/m", key="ip")``.
+
+    Args:
+        rate: ``N/[k](s|m|h|d)``, e.g. ``100/h`` or ``5/10m``.
+        key: ``ip``, ``user`` or ``user_or_ip``.
+        methods: Methods to limit (all when omitted).
+
+    Raises:
+        ValueError: at import time, for a malformed rate or key.
+    """
+    if key not in KEY_KINDS:
+        raise ValueError(f"the key '{key}' is not one of ip, user, user_or_ip")
+    parsed = parse_rate(rate)
+    wanted = frozenset(m.upper() for m in methods or ())
+
+    def decorate(view: View) -> View:
+        name = f"view-{view.__module__}.{view.__qualname__}-{parsed}-{key}".replace(" ", "")
+        rules = (Rule(prefix="/", rate=parsed, key=key, methods=wanted, name=name),)
+
+        if iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def async_wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+                decision = await get_limiter().acheck(request, rules)
+                if decision is not None and not decision.allowed:
+                    return refusal(decision)
+                response = await view(request, *args, **kwargs)
+                return add_headers(response, decision) if decision is not None else response
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            decision = get_limiter().check(request, rules)
+            if decision is not None and not decision.allowed:
+                return refusal(decision)
+            response = view(request, *args, **kwargs)
+            return add_headers(response, decision) if decision is not None else response
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

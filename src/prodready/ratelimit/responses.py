@@ -1,0 +1,72 @@
+"""The HTTP face of a decision: 429, 503 or 400 bodies and the RateLimit headers.
+
+Header syntax follows draft-ietf-httpapi-ratelimit-headers (-08 and later):
+``RateLimit-Policy: "name";q=100;w=3600`` and ``RateLimit: "name";r=42;t=17``,
+one list member per rule that applied.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponseBase, JsonResponse
+
+from prodready.ratelimit.limiter import Decision
+
+
+def policy_header(decision: Decision) -> str:
+    """Return the ``RateLimit-Policy`` value: quota and window of each rule."""
+    return ", ".join(
+        f'"{r.rule.name}";q={r.rule.rate.limit};w={r.rule.rate.period}' for r in decision.results
+    )
+
+
+def ratelimit_header(decision: Decision) -> str:
+    """Return the ``RateLimit`` value: remaining quota and seconds to reset of each rule."""
+    return ", ".join(
+        f'"{r.rule.name}";r={r.remaining};t={r.reset_seconds}' for r in decision.results
+    )
+
+
+def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
+    """Add ``RateLimit`` and ``RateLimit-Policy`` to an allowed response."""
+    if decision.results:
+        response.headers["RateLimit-Policy"] = policy_header(decision)
+        response.headers["RateLimit"] = ratelimit_header(decision)
+    return response
+
+
+def refusal(decision: Decision) -> JsonResponse:
+    """Return the response for a refused request: 429, 503 (store down) or 400."""
+    if decision.bad_address:
+        return JsonResponse(
+            {
+                "error": "bad_request",
+                "detail": "The client address of this request could not be determined.",
+            },
+            status=400,
+        )
+    retry_after = decision.retry_after
+    if decision.unavailable:
+        response = JsonResponse(
+            {
+                "error": "rate_limit_unavailable",
+                "detail": "Rate limiting is temporarily unavailable; retry shortly.",
+                "retry_after": retry_after,
+            },
+            status=503,
+        )
+    else:
+        denied = [r for r in decision.results if not r.allowed]
+        worst = max(denied, key=lambda r: r.reset_seconds)
+        response = JsonResponse(
+            {
+                "error": "rate_limited",
+                "detail": f"Too many requests: the limit is {worst.rule.rate}; "
+                f"retry in {retry_after} s.",
+                "retry_after": retry_after,
+            },
+            status=429,
+        )
+        add_headers(response, decision)
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
