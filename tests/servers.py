@@ -114,3 +114,46 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 20) -> No
             return
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on {host}:{port} after {timeout} s")
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port that a test can stop, hang and restart."""
+
+    def __init__(self, *extra: str) -> None:
+        self.port = free_port()
+        self.extra = extra
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (or restart) the server on its port and wait until it answers."""
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", *self.extra],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        """Stop the server and wait until it is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def unique_prefix(name: str = "t") -> str:
+    """Return a key prefix no other test or run uses."""
+    return f"{name}-{uuid.uuid4().hex[:10]}"

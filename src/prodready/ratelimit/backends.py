@@ -48,6 +48,14 @@ class CounterBackend(Protocol):
         """Like :meth:`hit`, without blocking the event loop."""
         ...
 
+    def close(self) -> None:
+        """Release connections (at shutdown)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connections of the running event loop (at shutdown)."""
+        ...
+
 
 def _counts(raw: Sequence[Any]) -> list[Count]:
     return [Count(int(raw[i]), int(raw[i + 1]) / 1000) for i in range(0, len(raw), 2)]
@@ -99,10 +107,10 @@ class RedisBackend:
         import redis
 
         loop = asyncio.get_running_loop()
-        script = self._async.get(loop)
-        if script is None:
-            script = self._async_factory().register_script(FIXED_WINDOW_LUA)
-            self._async[loop] = script
+        if loop not in self._async:
+            client = self._async_factory()
+            self._async[loop] = (client, client.register_script(FIXED_WINDOW_LUA))
+        script = self._async[loop][1]
         try:
             raw: list[Any] = []
             for group in self._groups(hits):
@@ -110,6 +118,20 @@ class RedisBackend:
         except (redis.RedisError, OSError) as err:
             raise StoreUnavailable(type(err).__name__) from err
         return _counts(raw)
+
+
+    def close(self) -> None:
+        """Close the sync client's connections."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the async client of the running loop, then the sync client."""
+        import asyncio
+
+        entry = self._async.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry[0].aclose()
+        self.close()
 
 
 class CacheBackend:
@@ -162,3 +184,9 @@ class CacheBackend:
             return self.hit(hits)
         result: list[Count] = await self._ahit(hits)
         return result
+
+    def close(self) -> None:
+        """Nothing to release: Django closes its caches."""
+
+    async def aclose(self) -> None:
+        """Nothing to release: Django closes its caches."""

@@ -19,9 +19,12 @@ def parse_address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
     if not text or len(text) > _MAX_ADDRESS_LENGTH:
         return None
     if text.startswith("["):
-        text = text[1 : text.find("]")] if "]" in text else ""
+        end = text.find("]")
+        port = text[end + 2 :] if text[end + 1 : end + 2] == ":" else text[end + 1 :]
+        text = text[1:end] if end > 0 and (not port or port.isdigit()) else ""
     elif text.count(":") == 1:
-        text = text.split(":", 1)[0]  # IPv4 with a port
+        host, port = text.split(":", 1)  # IPv4 with a port
+        text = host if port.isdigit() else ""
     try:
         address = ipaddress.ip_address(text)
     except ValueError:

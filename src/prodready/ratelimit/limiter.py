@@ -138,6 +138,14 @@ class Limiter:
         self.ipv6_prefix = ipv6_prefix
         self._outage = _Outage()
 
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.backend.close()
+
+    async def aclose(self) -> None:
+        """Release the store's connections from inside the event loop."""
+        await self.backend.aclose()
+
     def identity(self, request: Any, rule: Rule) -> str | None:
         """Return what ``rule`` counts for ``request``; '' when it does not apply."""
         if rule.key != "ip":

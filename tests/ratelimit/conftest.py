@@ -1,0 +1,45 @@
+"""Fixtures for rate-limit tests: requests without Django's handler, limiters on real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import redis
+
+from prodready.ratelimit.limiter import Limiter
+from prodready.ratelimit.store import redis_backend
+from tests.servers import REDIS_HOST, REDIS_PORT, unique_prefix
+
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+def fake_request(
+    ip: str = "192.0.2.1", method: str = "GET", path: str = "/api/x", user: Any = None, **meta: str
+) -> Any:
+    """Return the parts of a request the limiter reads."""
+    return SimpleNamespace(
+        META={"REMOTE_ADDR": ip, **meta}, method=method, path_info=path, user=user
+    )
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix of the test's own; its keys are deleted afterwards."""
+    name = unique_prefix()
+    yield name
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{name}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def redis_limiter(prefix: str) -> Iterator[Limiter]:
+    """A limiter on the shared Redis, with the test's own key prefix."""
+    limiter = Limiter(redis_backend(REDIS_URL, 0.5), key_prefix=prefix)
+    yield limiter
+    limiter.close()
