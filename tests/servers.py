@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -32,9 +33,7 @@ def free_port() -> int:
 
 def admin_conn(dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
     """Open an autocommit superuser connection to the shared test PostgreSQL."""
-    return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True
-    )
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=dbname, autocommit=True)
 
 
 @contextlib.contextmanager
@@ -116,11 +115,26 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 20) -> No
     raise AssertionError(f"nothing listens on {host}:{port} after {timeout} s")
 
 
+def free_cluster_port() -> int:
+    """Return a free port P below 55536 whose cluster bus port P + 10000 is free too."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20_000, 45_000)
+        try:
+            for candidate in (port, port + 10_000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port pair for a cluster node")
+
+
 class RedisServer:
     """A throwaway redis-server on a free port that a test can stop, hang and restart."""
 
     def __init__(self, *extra: str) -> None:
-        self.port = free_port()
+        self.port = free_cluster_port() if "--cluster-enabled" in extra else free_port()
         self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -132,8 +146,18 @@ class RedisServer:
     def start(self) -> None:
         """Start (or restart) the server on its port and wait until it answers."""
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", *self.extra],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *self.extra,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -157,3 +181,46 @@ class RedisServer:
 def unique_prefix(name: str = "t") -> str:
     """Return a key prefix no other test or run uses."""
     return f"{name}-{uuid.uuid4().hex[:10]}"
+
+
+@contextlib.contextmanager
+def uvicorn_server(
+    env: Mapping[str, str], workers: int = 1, app: str = "demo.asgi:application"
+) -> Iterator[tuple[str, Path]]:
+    """Serve ``app`` under real uvicorn on a free port; yield its base URL and log file."""
+    port = free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-uvicorn-{uuid.uuid4().hex[:8]}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--lifespan",
+                "off",
+                "--no-access-log",
+            ],
+            env=dict(env),
+            cwd=REPO,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(port, timeout=30)
+            # With several workers the port opens before every worker is ready.
+            time.sleep(0.5 * workers)
+            yield f"http://127.0.0.1:{port}", log
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

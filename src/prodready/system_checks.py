@@ -11,7 +11,8 @@ prodready.E001     ``CONN_MAX_AGE`` is not 0 on PostgreSQL while the project is 
                    over ASGI (``ASGI_APPLICATION`` is set): connections leak per task.
 prodready.E002     ``OPTIONS["pool"]`` together with ``CONN_MAX_AGE`` other than 0.
 prodready.E003     pgbouncer mode without ``DISABLE_SERVER_SIDE_CURSORS = True``.
-prodready.E004     pgbouncer mode with prepared statements on (``prepare_threshold``).
+prodready.E004     pgbouncer mode with prepared statements on (``server_side_binding``
+                   with an integer ``prepare_threshold``).
 prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
 prodready.W001     a local-memory cache behind rate limits with several worker
                    processes: each process counts on its own.
@@ -86,17 +87,23 @@ def check_database(
                 checks.Error(
                     f"DATABASES['{alias}'] goes through pgbouncer in transaction mode "
                     "without DISABLE_SERVER_SIDE_CURSORS; QuerySet.iterator() fails with "
-                    "'cursor does not exist'.",
+                    "'portal \"_django_curs_...\" does not exist' (or 'cursor ... does not "
+                    "exist').",
                     hint="Set DISABLE_SERVER_SIDE_CURSORS = True (DB_POOL_MODE=pgbouncer does).",
                     id="prodready.E003",
                 )
             )
-        if pgbouncer and options.get("prepare_threshold", 5) is not None:
+        # Django leaves prepared statements off unless server-side binding is on
+        # and a prepare_threshold is given.
+        prepares = isinstance(options.get("prepare_threshold"), int) and (
+            options.get("server_side_binding") is True
+        )
+        if pgbouncer and prepares:
             errors.append(
                 checks.Error(
                     f"DATABASES['{alias}'] goes through pgbouncer in transaction mode with "
-                    "prepared statements on; a query repeated 5 times fails with "
-                    "'prepared statement does not exist'.",
+                    "prepared statements on; a repeated query fails with "
+                    "'prepared statement \"_pg3_0\" does not exist'.",
                     hint="Set OPTIONS['prepare_threshold'] = None (DB_POOL_MODE=pgbouncer does).",
                     id="prodready.E004",
                 )

@@ -115,7 +115,8 @@ def test_window_comes_from_the_redis_clock(
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 2400)
     second = redis_limiter.check(fake_request(), (rule,))
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert [r.count for r in first.results + second.results] == [1, 2]
 
 
@@ -140,7 +141,8 @@ def test_script_is_reloaded_after_script_flush() -> None:
             admin.script_flush()
         second = limiter.check(fake_request(), (RULE,))
         limiter.close()
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert [first.results[0].count, second.results[0].count] == [1, 2]
 
 
@@ -175,7 +177,10 @@ def _commands_per_request(rules: str, requests: int) -> list[str]:
     return [line.split('"')[1].lower() for line in lines if "lua]" not in line]
 
 
-@pytest.mark.parametrize("rules", ["/api/ 100/h ip", "/api/ 100/h ip; /api/ 10/m user_or_ip; "
-                                   "GET /api/x 5/s ip"], ids=["one-rule", "three-rules"])
+@pytest.mark.parametrize(
+    "rules",
+    ["/api/ 100/h ip", "/api/ 100/h ip; /api/ 10/m user_or_ip; GET /api/x 5/s ip"],
+    ids=["one-rule", "three-rules"],
+)
 def test_one_redis_round_trip_per_request(rules: str) -> None:
     assert _commands_per_request(rules, 20) == ["evalsha"] * 20

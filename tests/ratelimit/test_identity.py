@@ -34,11 +34,17 @@ def _key(meta: dict[str, str], hops: int) -> str | None:
         ({"REMOTE_ADDR": "10.0.0.1"}, 1, "ip:10.0.0.1"),
         ({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "a,b"}, 1, "ip:10.0.0.1"),
         ({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4:80"}, 1, "ip:1.2.3.4"),
-        ({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}, 1,
-         "ip:2001:db8::/64"),
+        (
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"},
+            1,
+            "ip:2001:db8::/64",
+        ),
         ({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "x" * 10_000}, 1, "ip:10.0.0.1"),
-        ({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "${jndi:ldap://x/a}"}, 1,
-         "ip:10.0.0.1"),
+        (
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "${jndi:ldap://x/a}"},
+            1,
+            "ip:10.0.0.1",
+        ),
         ({"REMOTE_ADDR": "::ffff:1.2.3.4"}, 0, "ip:1.2.3.4"),
         ({"REMOTE_ADDR": "2001:db8:1:2:aaaa::1"}, 0, "ip:2001:db8:1:2::/64"),
         ({"REMOTE_ADDR": ""}, 0, None),
@@ -82,8 +88,10 @@ def test_ipv6_prefix_is_configurable() -> None:
     assert address_key(address, 128) == "ip:2001:db8:0:1::1/128"
 
 
-@pytest.mark.parametrize("junk", ["", " ", "[", "[::1", "1.2.3.4:x", "1:2", "\x00", "é"],
-                         ids=["empty", "space", "bracket", "open-bracket", "bad-port", "short",
-                              "nul", "non-ascii"])
+@pytest.mark.parametrize(
+    "junk",
+    ["", " ", "[", "[::1", "1.2.3.4:x", "1:2", "\x00", "é"],
+    ids=["empty", "space", "bracket", "open-bracket", "bad-port", "short", "nul", "non-ascii"],
+)
 def test_parse_address_never_raises(junk: str) -> None:
     assert parse_address(junk) is None

@@ -23,8 +23,18 @@ def test_parse_rate(text: str, expected: Rate) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["100", "100/x", "0/h", "5/0m", "-1/h", "ten/h", "100/h/", ""],
-    ids=["no-unit", "bad-unit", "zero-limit", "zero-count", "negative", "word", "trailing", "empty"],
+    "text",
+    ["100", "100/x", "0/h", "5/0m", "-1/h", "ten/h", "100/h/", ""],
+    ids=[
+        "no-unit",
+        "bad-unit",
+        "zero-limit",
+        "zero-count",
+        "negative",
+        "word",
+        "trailing",
+        "empty",
+    ],
 )
 def test_bad_rate_says_what_a_rate_looks_like(text: str) -> None:
     with pytest.raises(ValueError, match=r"the rate '.*'"):

@@ -54,15 +54,25 @@ def test_rule_names_are_stable_and_distinct() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("FETCH /a/ 1/s", "rule 1 'FETCH /a/ 1/s': 'FETCH' is not a comma-separated list of HTTP "
-                          "methods (GET, POST, ...) nor a path starting with '/'"),
-        ("GET /a/ 1/x", "rule 1 'GET /a/ 1/x': the rate '1/x' is not N/[k](s|m|h|d), e.g. "
-                        "100/h, 5/10m, 1000/d or 10/s"),
-        ("GET /a/ 1/s ipv4", "rule 1 'GET /a/ 1/s ipv4': the key 'ipv4' is not one of ip, user, "
-                             "user_or_ip"),
+        (
+            "FETCH /a/ 1/s",
+            "rule 1 'FETCH /a/ 1/s': 'FETCH' is not a comma-separated list of HTTP "
+            "methods (GET, POST, ...) nor a path starting with '/'",
+        ),
+        (
+            "GET /a/ 1/x",
+            "rule 1 'GET /a/ 1/x': the rate '1/x' is not N/[k](s|m|h|d), e.g. "
+            "100/h, 5/10m, 1000/d or 10/s",
+        ),
+        (
+            "GET /a/ 1/s ipv4",
+            "rule 1 'GET /a/ 1/s ipv4': the key 'ipv4' is not one of ip, user, user_or_ip",
+        ),
         ("GET /a/", "rule 1 'GET /a/' should read '[METHODS] PATH_PREFIX RATE [KEY]'"),
-        ("GET /a/ 1/s ip extra", "rule 1 'GET /a/ 1/s ip extra' should read "
-                                 "'[METHODS] PATH_PREFIX RATE [KEY]'"),
+        (
+            "GET /a/ 1/s ip extra",
+            "rule 1 'GET /a/ 1/s ip extra' should read '[METHODS] PATH_PREFIX RATE [KEY]'",
+        ),
         ("/ok/ 1/s; GET a/ 1/s", "rule 2 'GET a/ 1/s': the path prefix 'a/' must start with '/'"),
     ],
     ids=["bad-method", "bad-rate", "bad-key", "missing-rate", "extra-piece", "second-rule"],

@@ -97,7 +97,7 @@ class RedisBackend:
             for group in self._groups(hits):
                 raw += self._script(keys=[h.key for h in group], args=[h.period for h in group])
         except (redis.RedisError, OSError) as err:
-            raise StoreUnavailable(type(err).__name__) from err
+            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
         return _counts(raw)
 
     async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
@@ -116,9 +116,8 @@ class RedisBackend:
             for group in self._groups(hits):
                 raw += await script(keys=[h.key for h in group], args=[h.period for h in group])
         except (redis.RedisError, OSError) as err:
-            raise StoreUnavailable(type(err).__name__) from err
+            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
         return _counts(raw)
-
 
     def close(self) -> None:
         """Close the sync client's connections."""
@@ -176,7 +175,7 @@ class CacheBackend:
         except StoreUnavailable:
             raise
         except Exception as err:  # a cache backend may raise anything on outage
-            raise StoreUnavailable(type(err).__name__) from err
+            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
 
     async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment each counter; off the event loop unless the cache is in memory."""

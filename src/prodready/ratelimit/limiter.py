@@ -16,8 +16,7 @@ from prodready.ratelimit.rules import Rule
 
 logger = logging.getLogger("prodready.ratelimit")
 
-# After a failure the store is left alone this long: a down Redis must not add
-# a connect attempt to every request.
+# What a refused request is told to wait when the store is down.
 RETRY_STORE_AFTER = 1.0
 
 
@@ -81,15 +80,10 @@ class _Outage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._down_since: float | None = None
-        self._retry_at = 0.0
-
-    def skip(self) -> bool:
-        return self._down_since is not None and time.monotonic() < self._retry_at
 
     def failed(self, reason: str, fail_open: bool) -> None:
         with self._lock:
             now = time.monotonic()
-            self._retry_at = now + RETRY_STORE_AFTER
             if self._down_since is None:
                 self._down_since = now
                 policy = "allowing requests" if fail_open else "refusing requests with 503"
@@ -191,8 +185,6 @@ class Limiter:
         applied, hits = planned
         if not hits:
             return None
-        if self._outage.skip():
-            return self._failed("still down")
         try:
             counts = self.backend.hit(hits)
         except StoreUnavailable as err:
@@ -210,8 +202,6 @@ class Limiter:
         applied, hits = planned
         if not hits:
             return None
-        if self._outage.skip():
-            return self._failed("still down")
         try:
             counts = await self.backend.ahit(hits)
         except StoreUnavailable as err:

