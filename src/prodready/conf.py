@@ -22,7 +22,7 @@ _DEFAULTS: dict[str, Any] = {
         "KEY_PREFIX": "rl",
         "REDIS_CLUSTER": False,
     },
-    "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None},
+    "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None, "DRAIN_SECONDS": 0.0},
 }
 
 
@@ -45,6 +45,7 @@ class Conf:
     health_timeout: float
     health_cache_seconds: float
     health_token: str | None
+    health_drain_seconds: float
 
 
 def get_conf() -> Conf:
@@ -69,4 +70,5 @@ def get_conf() -> Conf:
         health_timeout=float(health["TIMEOUT"]),
         health_cache_seconds=float(health["CACHE_SECONDS"]),
         health_token=health["TOKEN"],
+        health_drain_seconds=float(health["DRAIN_SECONDS"]),
     )

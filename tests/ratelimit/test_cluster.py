@@ -81,7 +81,7 @@ def test_rules_of_different_identities_in_one_request(cluster_url: str) -> None:
     user = SimpleNamespace(is_authenticated=True, pk=42)
     decisions = [limiter.check(fake_request(user=user), rules) for _ in range(3)]
     limiter.close()
-    assert [[r.count for r in d.results] for d in decisions if d] == [[1, 1], [2, 2], [3, 3]]
+    assert [[r.hits for r in d.results] for d in decisions if d] == [[1, 1], [2, 2], [3, 3]]
     assert [d.allowed for d in decisions if d] == [True, True, False]
 
 

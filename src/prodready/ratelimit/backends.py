@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from asgiref.sync import sync_to_async
+from redis.exceptions import NoScriptError
 
 FIXED_WINDOW_LUA = (
     resources.files("prodready.ratelimit").joinpath("lua/fixed_window.lua").read_text("utf-8")
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+# NamedTuples rather than dataclasses: these are built on every request, and a
+# tuple is the cheapest object Python constructs.
+class Hit(NamedTuple):
     """One counter to increment: its base key and window length in seconds."""
 
     key: str
     period: int
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
+class Count(NamedTuple):
     """A counter's value after the increment, and seconds until its window ends."""
 
-    count: int
+    value: int
     reset: float
 
 
@@ -58,7 +60,7 @@ class CounterBackend(Protocol):
 
 
 def _counts(raw: Sequence[Any]) -> list[Count]:
-    return [Count(int(raw[i]), int(raw[i + 1]) / 1000) for i in range(0, len(raw), 2)]
+    return [Count(raw[i], raw[i + 1] / 1000) for i in range(0, len(raw), 2)]
 
 
 class RedisBackend:
@@ -73,7 +75,8 @@ class RedisBackend:
 
     def __init__(self, client: Any, async_client_factory: Any, *, cluster: bool = False) -> None:
         self._client = client
-        self._script = client.register_script(FIXED_WINDOW_LUA)
+        # SHA1 of the script, as EVALSHA wants it; the script is loaded on first NOSCRIPT.
+        self._sha = hashlib.sha1(FIXED_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()
         self._async_factory = async_client_factory
         # redis.asyncio connections belong to the loop that opened them.
         self._async: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -88,15 +91,25 @@ class RedisBackend:
             groups.setdefault(tag, []).append(hit)
         return list(groups.values())
 
+    def _eval(self, group: Sequence[Hit]) -> Any:
+        keys = [h.key for h in group]
+        try:
+            return self._client.evalsha(self._sha, len(keys), *keys, *[h.period for h in group])
+        except NoScriptError:
+            # The server lost its script cache (restart, SCRIPT FLUSH): load it again.
+            self._sha = self._client.script_load(FIXED_WINDOW_LUA)
+            return self._client.evalsha(self._sha, len(keys), *keys, *[h.period for h in group])
+
     def hit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment the counters in one round trip (one per identity on a cluster)."""
-        import redis
-
         try:
+            if not self._cluster:
+                return _counts(self._eval(hits))
             raw: list[Any] = []
             for group in self._groups(hits):
-                raw += self._script(keys=[h.key for h in group], args=[h.period for h in group])
-        except (redis.RedisError, OSError) as err:
+                raw += self._eval(group)
+        except Exception as err:
+            # RedisError and OSError mostly, but a client bug must not become a 500 either.
             raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
         return _counts(raw)
 
@@ -104,18 +117,20 @@ class RedisBackend:
         """Increment the counters with ``redis.asyncio`` on the running loop."""
         import asyncio
 
-        import redis
-
         loop = asyncio.get_running_loop()
         if loop not in self._async:
             client = self._async_factory()
             self._async[loop] = (client, client.register_script(FIXED_WINDOW_LUA))
-        script = self._async[loop][1]
+        client, script = self._async[loop]
         try:
+            if self._cluster:
+                # Learn the topology before a burst of first commands races on
+                # new node connections (redis.asyncio locks this itself).
+                await client.initialize()
             raw: list[Any] = []
             for group in self._groups(hits):
                 raw += await script(keys=[h.key for h in group], args=[h.period for h in group])
-        except (redis.RedisError, OSError) as err:
+        except Exception as err:
             raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
         return _counts(raw)
 
@@ -131,6 +146,59 @@ class RedisBackend:
         if entry is not None:
             await entry[0].aclose()
         self.close()
+
+
+class MemoryBackend:
+    """Counters in this process's memory: what a local-memory cache gives, without its cost.
+
+    Exact across the threads of one process; each worker process counts on
+    its own (prodready.W001 warns when WEB_CONCURRENCY > 1). Counters of ended
+    windows are dropped every few seconds, so memory follows live windows.
+    """
+
+    _SWEEP_EVERY = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # key -> [window index, count, period]
+        self._counters: dict[str, list[int]] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment each counter in memory."""
+        now = time.time()
+        counts = []
+        with self._lock:
+            for hit in hits:
+                period = hit.period
+                window = int(now // period)
+                entry = self._counters.get(hit.key)
+                if entry is None or entry[0] != window:
+                    self._counters[hit.key] = entry = [window, 0, period]
+                entry[1] += 1
+                counts.append(Count(entry[1], period - now % period))
+            if now >= self._next_sweep:
+                self._sweep(now)
+        return counts
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self._SWEEP_EVERY
+        ended = [k for k, (window, _, period) in self._counters.items() if window < now // period]
+        for key in ended:
+            del self._counters[key]
+
+    def __len__(self) -> int:
+        return len(self._counters)
+
+    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
+        """Increment each counter; no I/O, so no thread hop."""
+        return self.hit(hits)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
 
 class CacheBackend:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from prodready.ratelimit.backends import Count, CounterBackend, Hit, StoreUnavailable
 from prodready.ratelimit.identity import address_key, client_address, user_key
@@ -20,23 +20,22 @@ logger = logging.getLogger("prodready.ratelimit")
 RETRY_STORE_AFTER = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class RuleResult:
+class RuleResult(NamedTuple):
     """How one rule stands after this request."""
 
     rule: Rule
-    count: int
+    hits: int
     reset: float
 
     @property
     def allowed(self) -> bool:
         """The decision: one comparison."""
-        return self.count <= self.rule.rate.limit
+        return self.hits <= self.rule.rate.limit
 
     @property
     def remaining(self) -> int:
         """Requests left in the window."""
-        return max(0, self.rule.rate.limit - self.count)
+        return max(0, self.rule.rate.limit - self.hits)
 
     @property
     def reset_seconds(self) -> int:
@@ -44,8 +43,7 @@ class RuleResult:
         return max(1, math.ceil(self.reset))
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The verdict on one request.
 
     Attributes:
@@ -83,14 +81,11 @@ class _Outage:
 
     def failed(self, reason: str, fail_open: bool) -> None:
         with self._lock:
-            now = time.monotonic()
             if self._down_since is None:
-                self._down_since = now
+                self._down_since = time.monotonic()
                 policy = "allowing requests" if fail_open else "refusing requests with 503"
                 logger.warning(
-                    "rate-limit store unavailable (%s); %s until it answers again",
-                    reason,
-                    policy,
+                    "rate-limit store unavailable (%s); %s until it answers again", reason, policy
                 )
 
     def succeeded(self) -> None:
@@ -103,6 +98,13 @@ class _Outage:
                     time.monotonic() - self._down_since,
                 )
                 self._down_since = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_identity(remote: str, forwarded: str, hops: int, ipv6_prefix: int) -> str | None:
+    # Cached: the same client sends the same header values request after request.
+    address = client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}, hops)
+    return None if address is None else address_key(address, ipv6_prefix)
 
 
 class Limiter:
@@ -146,10 +148,15 @@ class Limiter:
             user = user_key(getattr(request, "user", None))
             if user is not None or rule.key == "user":
                 return user or ""  # a 'user' rule does not apply to anonymous requests
-        address = client_address(request.META, self.trusted_proxies)
-        return None if address is None else address_key(address, self.ipv6_prefix)
+        meta = request.META
+        # Without trusted proxies the header is never read, so junk in it cannot
+        # churn the cache either.
+        forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
+        return _address_identity(
+            str(meta.get("REMOTE_ADDR") or ""), forwarded, self.trusted_proxies, self.ipv6_prefix
+        )
 
-    def _hits(self, request: Any, rules: Sequence[Rule]) -> tuple[list[Rule], list[Hit]] | None:
+    def _plan(self, request: Any, rules: Sequence[Rule]) -> tuple[list[Rule], list[Hit]] | None:
         applied: list[Rule] = []
         hits: list[Hit] = []
         for rule in rules:
@@ -165,10 +172,9 @@ class Limiter:
 
     def _decide(self, applied: list[Rule], counts: list[Count]) -> Decision:
         self._outage.succeeded()
-        results = tuple(
-            RuleResult(rule, c.count, c.reset) for rule, c in zip(applied, counts, strict=True)
+        return Decision(
+            tuple([RuleResult(rule, c[0], c[1]) for rule, c in zip(applied, counts, strict=True)])
         )
-        return Decision(results=results)
 
     def _failed(self, reason: str) -> Decision:
         self._outage.failed(reason, self.fail_open)
@@ -176,32 +182,41 @@ class Limiter:
 
     def check(self, request: Any, rules: Sequence[Rule]) -> Decision | None:
         """Count ``request`` against the ``rules`` that match it; ``None`` if none do."""
-        matching = [r for r in rules if r.matches(request.method, request.path_info)]
+        method, path = request.method, request.path_info
+        return self.count(request, [r for r in rules if r.matches(method, path)])
+
+    async def acheck(self, request: Any, rules: Sequence[Rule]) -> Decision | None:
+        """Like :meth:`check`, without blocking the event loop."""
+        method, path = request.method, request.path_info
+        return await self.acount(request, [r for r in rules if r.matches(method, path)])
+
+    def _prepare(
+        self, request: Any, matching: Sequence[Rule]
+    ) -> tuple[Decision | None, list[Rule], list[Hit]]:
+        # (an early decision, the rules that apply, the counters to increment)
         if not matching:
-            return None
-        planned = self._hits(request, matching)
+            return None, [], []
+        planned = self._plan(request, matching)
         if planned is None:
-            return Decision(bad_address=True)
-        applied, hits = planned
+            return Decision(bad_address=True), [], []
+        return None, *planned
+
+    def count(self, request: Any, matching: Sequence[Rule]) -> Decision | None:
+        """Count ``request`` against rules already known to match it."""
+        early, applied, hits = self._prepare(request, matching)
         if not hits:
-            return None
+            return early
         try:
             counts = self.backend.hit(hits)
         except StoreUnavailable as err:
             return self._failed(str(err))
         return self._decide(applied, counts)
 
-    async def acheck(self, request: Any, rules: Sequence[Rule]) -> Decision | None:
-        """Like :meth:`check`, without blocking the event loop."""
-        matching = [r for r in rules if r.matches(request.method, request.path_info)]
-        if not matching:
-            return None
-        planned = self._hits(request, matching)
-        if planned is None:
-            return Decision(bad_address=True)
-        applied, hits = planned
+    async def acount(self, request: Any, matching: Sequence[Rule]) -> Decision | None:
+        """Like :meth:`count`, without blocking the event loop."""
+        early, applied, hits = self._prepare(request, matching)
         if not hits:
-            return None
+            return early
         try:
             counts = await self.backend.ahit(hits)
         except StoreUnavailable as err:

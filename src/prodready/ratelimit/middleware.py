@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve
 
 from prodready.ratelimit.limiter import Decision
 from prodready.ratelimit.responses import add_headers, refusal
+from prodready.ratelimit.rules import Rule
 from prodready.ratelimit.store import get_limiter, get_rules
 
 EXEMPT_ATTRIBUTE = "prodready_ratelimit_exempt"
@@ -51,24 +52,24 @@ class RateLimitMiddleware:
         if self.async_mode:
             markcoroutinefunction(self)
 
-    def _rules_for(self, request: HttpRequest) -> tuple[Any, ...]:
-        rules = get_rules()
-        if not rules or not any(r.matches(request.method or "", request.path_info) for r in rules):
-            return ()
-        return () if _exempt(request) else rules
+    @staticmethod
+    def _matching(request: HttpRequest) -> list[Rule]:
+        method, path = request.method, request.path_info
+        matching = [r for r in get_rules() if r.matches(method, path)]  # type: ignore[arg-type]
+        return [] if not matching or _exempt(request) else matching
 
     def __call__(self, request: HttpRequest) -> Any:
         """Limit a request (sync path; the async path is ``__acall__``)."""
         if self.async_mode:
             return self.__acall__(request)
-        rules = self._rules_for(request)
-        decision = get_limiter().check(request, rules) if rules else None
+        matching = self._matching(request)
+        decision = get_limiter().count(request, matching) if matching else None
         return self._respond(decision, request, self.get_response)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         """Limit a request without blocking the event loop."""
-        rules = self._rules_for(request)
-        decision = await get_limiter().acheck(request, rules) if rules else None
+        matching = self._matching(request)
+        decision = await get_limiter().acount(request, matching) if matching else None
         if decision is not None and not decision.allowed:
             return refusal(decision)
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]

@@ -14,15 +14,13 @@ from prodready.ratelimit.limiter import Decision
 
 def policy_header(decision: Decision) -> str:
     """Return the ``RateLimit-Policy`` value: quota and window of each rule."""
-    return ", ".join(
-        f'"{r.rule.name}";q={r.rule.rate.limit};w={r.rule.rate.period}' for r in decision.results
-    )
+    return ", ".join([r.rule.policy for r in decision.results])
 
 
 def ratelimit_header(decision: Decision) -> str:
     """Return the ``RateLimit`` value: remaining quota and seconds to reset of each rule."""
     return ", ".join(
-        f'"{r.rule.name}";r={r.remaining};t={r.reset_seconds}' for r in decision.results
+        [f'"{r.rule.name}";r={r.remaining};t={r.reset_seconds}' for r in decision.results]
     )
 
 

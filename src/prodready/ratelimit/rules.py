@@ -36,12 +36,16 @@ class Rule:
     key: KeyKind = "user_or_ip"
     methods: frozenset[str] = frozenset()
     name: str = field(default="")
+    #: This rule's member of the ``RateLimit-Policy`` header, built once.
+    policy: str = field(default="", init=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
             spec = f"{','.join(sorted(self.methods))} {self.prefix} {self.rate} {self.key}"
             digest = hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()
             object.__setattr__(self, "name", f"{self.key}-{digest}")
+        policy = f'"{self.name}";q={self.rate.limit};w={self.rate.period}'
+        object.__setattr__(self, "policy", policy)
 
     def matches(self, method: str, path: str) -> bool:
         """Tell whether the rule covers a request."""

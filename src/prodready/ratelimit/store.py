@@ -6,11 +6,17 @@ import functools
 from typing import Any
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from prodready.conf import get_conf
-from prodready.ratelimit.backends import CacheBackend, CounterBackend, RedisBackend
+from prodready.ratelimit.backends import (
+    CacheBackend,
+    CounterBackend,
+    MemoryBackend,
+    RedisBackend,
+)
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rules import Rule, parse_rules
 
@@ -66,7 +72,11 @@ def get_limiter() -> Limiter:
             conf.redis_url, conf.ratelimit_timeout, cluster=conf.ratelimit_redis_cluster
         )
     else:
-        backend = CacheBackend(caches["default"])
+        cache = caches["default"]
+        # Local memory is per process either way; counting in a dict of our own
+        # is the same behaviour at a fraction of LocMemCache's cost (pickling,
+        # LRU bookkeeping, two calls per hit).
+        backend = MemoryBackend() if isinstance(cache, LocMemCache) else CacheBackend(cache)
     return Limiter(
         backend,
         key_prefix=conf.ratelimit_key_prefix,

@@ -63,6 +63,7 @@ def build_prodready(profile: Profile) -> dict[str, Any]:
             "TIMEOUT": profile.health_timeout,
             "CACHE_SECONDS": profile.health_cache_seconds,
             "TOKEN": profile.health_token.get_secret_value() if profile.health_token else None,
+            "DRAIN_SECONDS": profile.health_drain_seconds,
         },
     }
 

@@ -195,6 +195,14 @@ class Profile(BaseSettings):
         "a random string",
         "$(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
     )
+    health_drain_seconds: float = _var(
+        "Seconds a worker keeps serving after SIGTERM, readiness answering 503, before it "
+        "stops accepting connections; 0 stops at once.",
+        "a number of seconds ≥ 0",
+        "5",
+        0.0,
+        ge=0,
+    )
 
     @classmethod
     def settings_customise_sources(

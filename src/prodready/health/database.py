@@ -1,0 +1,126 @@
+"""The database check: ``SELECT 1`` per alias, through the native pool when there is one."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+
+from prodready.conf import get_conf
+from prodready.health.base import Check, Measurement, Observation
+
+# psycopg waits at least 2 s for a connection, whatever connect_timeout says.
+# The check's deadline is enforced by the runner; this only bounds how long a
+# hung connection attempt keeps the check's thread (and the check's next
+# probes wait for that attempt rather than open another).
+PROBE_CONNECT_TIMEOUT = 2
+
+
+def suffixed(base: str, alias: str) -> str:
+    """Return ``base`` for the ``default`` alias, ``base_<alias>`` for the others."""
+    return base if alias == "default" else f"{base}_{alias}"
+
+
+@dataclass(eq=False)
+class DatabaseCheck(Check):
+    """Run ``SELECT 1`` on database ``alias``.
+
+    On PostgreSQL with a native pool (``DB_POOL_MODE=native``) the query runs on
+    a pooled connection, taken with a wait of half of ``HEALTH_TIMEOUT`` and
+    always given back; the pool checks connections before handing them out,
+    so sessions killed on the server do not count as failures. The pool's
+    size, available connections and waiting requests are reported; a pool at
+    ``warn_usage`` of its maximum or with requests waiting is ``warn``, and an
+    exhausted pool is not queried at all (it is busy, not broken).
+
+    On PostgreSQL without a pool, the check opens a connection of its own and
+    closes it. Other databases go through Django's connection in the check's
+    thread, closed afterwards.
+
+    Args:
+        alias: The ``DATABASES`` alias.
+        warn_usage: Share of the pool's maximum in use from which to warn.
+    """
+
+    alias: str = "default"
+    name: str = ""
+    warn_usage: float = 0.9
+    component_type: str = "datastore"
+
+    def __post_init__(self) -> None:
+        self.name = self.name or suffixed("database", self.alias)
+        self.component_id = self.alias
+
+    def run(self) -> Observation | None:
+        """Query the database once (blocking; the runner gives it a thread)."""
+        wrapper: Any = connections[self.alias]
+        if wrapper.vendor != "postgresql":
+            try:
+                with wrapper.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            finally:
+                wrapper.close()
+            return None
+        if wrapper.pool is None:
+            _direct_select(wrapper.get_connection_params())
+            return None
+        return self._pooled(wrapper.pool, wrapper.get_connection_params())
+
+    def _pooled(self, pool: Any, params: dict[str, Any]) -> Observation:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        pool.open()  # as Django does before its first getconn(); a no-op once open
+        stats = pool.get_stats()
+        size, available = stats.get("pool_size", 0), stats.get("pool_available", 0)
+        waiting, maximum = stats.get("requests_waiting", 0), stats.get("pool_max", pool.max_size)
+        measurements = (
+            Measurement("poolSize", size, "connections"),
+            Measurement("poolAvailable", available, "connections"),
+            Measurement("requestsWaiting", waiting, "requests"),
+            Measurement("poolMax", maximum, "connections"),
+        )
+        if waiting or (not available and size >= maximum):
+            return Observation(
+                measurements,
+                warning=f"the pool is exhausted: {size - available} of {maximum} connections "
+                f"in use, {waiting} request(s) waiting",
+            )
+        wait = get_conf().health_timeout / 2
+        for attempt in (1, 2):
+            try:
+                with pool.connection(timeout=wait) as conn:
+                    conn.execute("SELECT 1")
+                break
+            except PoolTimeout:
+                # After an outage the pool retries connecting with a growing
+                # delay; ask the server directly, so that a database that is
+                # back is not reported down until the pool's next attempt.
+                _direct_select(params)
+                return Observation(
+                    measurements,
+                    warning="the database answers but the pool has no connection ready yet",
+                )
+            except psycopg.OperationalError:
+                # A connection that broke after the pool checked it (the pool
+                # discards it on return): one more try on another.
+                if attempt == 2:
+                    raise
+        in_use = size - available
+        if in_use >= math.ceil(self.warn_usage * maximum):
+            return Observation(
+                measurements,
+                warning=f"the pool is nearly exhausted: {in_use} of {maximum} connections in use",
+            )
+        return Observation(measurements)
+
+
+def _direct_select(params: dict[str, Any]) -> None:
+    """Open a connection with Django's parameters, run ``SELECT 1``, close it."""
+    import psycopg
+
+    params = {**params, "connect_timeout": PROBE_CONNECT_TIMEOUT, "autocommit": True}
+    with psycopg.connect(**params) as conn:
+        conn.execute("SELECT 1")

@@ -1,0 +1,92 @@
+"""ProbeMiddleware: the probe endpoints answer whatever the ``Host`` and the scheme.
+
+The kubelet sends the pod's IP as ``Host`` (never in ``ALLOWED_HOSTS``) and
+speaks plain HTTP (``SECURE_SSL_REDIRECT`` would send it a 301 to HTTPS, which
+it does not follow to a 2xx). Put this middleware first in ``MIDDLEWARE``: for
+the exact paths of ``prodready.health.urls`` it calls the probe view itself,
+before anything reads the host or redirects; every other path goes on
+untouched, so a bad ``Host`` there still gets its 400.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import NoReverseMatch, ResolverMatch, resolve, reverse
+
+from prodready.health.views import APP_NAME
+
+logger = logging.getLogger("prodready.health")
+URL_NAMES = ("health", "readiness", "liveness")
+
+
+class ProbeMiddleware:
+    """Answer the probe paths before host validation and the HTTPS redirect.
+
+    The paths are found once, by reversing the ``prodready_health`` URL names
+    (wherever ``prodready.health.urls`` is mounted); they are compared exactly
+    with ``request.path``. A probe view reads neither the host nor the scheme.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(
+        self,
+        get_response: Callable[[HttpRequest], HttpResponseBase]
+        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+    ) -> None:
+        """Wrap ``get_response``, taking on its sync or async nature."""
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        self._lock = threading.Lock()
+        self._paths: frozenset[str] | None = None
+
+    def probe_paths(self) -> frozenset[str]:
+        """Return the paths of the probe endpoints, reversed on first use."""
+        with self._lock:
+            if self._paths is None:
+                found = set()
+                for name in URL_NAMES:
+                    with contextlib.suppress(NoReverseMatch):
+                        found.add(reverse(f"{APP_NAME}:{name}"))
+                if not found:
+                    logger.warning(
+                        "ProbeMiddleware found no probe URL: include 'prodready.health.urls' "
+                        "in the URLconf"
+                    )
+                self._paths = frozenset(found)
+            return self._paths
+
+    def _match(self, request: HttpRequest) -> ResolverMatch | None:
+        if request.path not in self.probe_paths():
+            return None
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        return match
+
+    def __call__(self, request: HttpRequest) -> Any:
+        """Answer a probe, or pass the request on (sync path; async is ``__acall__``)."""
+        if self.async_mode:
+            return self.__acall__(request)
+        match = self._match(request)
+        if match is None:
+            return self.get_response(request)
+        return async_to_sync(match.func)(request, *match.args, **match.kwargs)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        """Answer a probe, or pass the request on, without blocking the event loop."""
+        match = self._match(request)
+        if match is None:
+            response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+            return response
+        result: HttpResponseBase = await match.func(request, *match.args, **match.kwargs)
+        return result
