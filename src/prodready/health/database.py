@@ -31,9 +31,11 @@ class DatabaseCheck(Check):
     a pooled connection, taken with a wait of half of ``HEALTH_TIMEOUT`` and
     always given back; the pool checks connections before handing them out,
     so sessions killed on the server do not count as failures. The pool's
-    size, available connections and waiting requests are reported; a pool at
-    ``warn_usage`` of its maximum or with requests waiting is ``warn``, and an
-    exhausted pool is not queried at all (it is busy, not broken).
+    size, available connections and waiting requests are reported, and a pool
+    with ``warn_usage`` of its maximum in use is ``warn``. When the pool gives
+    no connection within the wait (it is exhausted, or reconnecting after an
+    outage), the check asks the server over a connection of its own: a
+    database that answers is ``warn`` (busy or recovering, not down).
 
     On PostgreSQL without a pool, the check opens a connection of its own and
     closes it. Other databases go through Django's connection in the check's
@@ -73,48 +75,46 @@ class DatabaseCheck(Check):
         from psycopg_pool import PoolTimeout
 
         pool.open()  # as Django does before its first getconn(); a no-op once open
+        # Taken before asking: a client that gave up waiting stays counted in
+        # requests_waiting until a connection comes back, the check included.
         stats = pool.get_stats()
         size, available = stats.get("pool_size", 0), stats.get("pool_available", 0)
         waiting, maximum = stats.get("requests_waiting", 0), stats.get("pool_max", pool.max_size)
-        measurements = (
-            Measurement("poolSize", size, "connections"),
-            Measurement("poolAvailable", available, "connections"),
-            Measurement("requestsWaiting", waiting, "requests"),
-            Measurement("poolMax", maximum, "connections"),
-        )
-        if waiting or (not available and size >= maximum):
-            return Observation(
-                measurements,
-                warning=f"the pool is exhausted: {size - available} of {maximum} connections "
-                f"in use, {waiting} request(s) waiting",
-            )
         wait = get_conf().health_timeout / 2
+        warning = None
         for attempt in (1, 2):
             try:
                 with pool.connection(timeout=wait) as conn:
                     conn.execute("SELECT 1")
                 break
             except PoolTimeout:
-                # After an outage the pool retries connecting with a growing
-                # delay; ask the server directly, so that a database that is
-                # back is not reported down until the pool's next attempt.
+                # No connection within the wait: either every connection is in
+                # use, or the pool is reconnecting (after an outage it retries
+                # with a growing delay). Ask the server directly: if it does
+                # not answer either, that is the failure to report.
                 _direct_select(params)
-                return Observation(
-                    measurements,
-                    warning="the database answers but the pool has no connection ready yet",
-                )
+                warning = "the database answers but the pool has no connection ready yet"
+                break
             except psycopg.OperationalError:
                 # A connection that broke after the pool checked it (the pool
                 # discards it on return): one more try on another.
                 if attempt == 2:
                     raise
         in_use = size - available
-        if in_use >= math.ceil(self.warn_usage * maximum):
-            return Observation(
-                measurements,
-                warning=f"the pool is nearly exhausted: {in_use} of {maximum} connections in use",
+        if warning is not None and (waiting or in_use >= maximum):
+            warning = (
+                f"the pool is exhausted: {in_use} of {maximum} connections in use, "
+                f"{waiting} request(s) waiting"
             )
-        return Observation(measurements)
+        elif warning is None and in_use >= math.ceil(self.warn_usage * maximum):
+            warning = f"the pool is nearly exhausted: {in_use} of {maximum} connections in use"
+        measurements = (
+            Measurement("poolSize", size, "connections"),
+            Measurement("poolAvailable", available, "connections"),
+            Measurement("requestsWaiting", waiting, "requests"),
+            Measurement("poolMax", maximum, "connections"),
+        )
+        return Observation(measurements, warning=warning)
 
 
 def _direct_select(params: dict[str, Any]) -> None:

@@ -29,6 +29,9 @@ from prodready.logs import redact
 
 logger = logging.getLogger("prodready.health")
 
+# A lane's thread ends after this long without work; the next run starts another.
+LANE_IDLE_SECONDS = 60.0
+
 
 def utc_now() -> datetime:
     """Return the current time in UTC."""
@@ -84,7 +87,9 @@ async def _execute_async(check: Check) -> Result:
     try:
         outcome = await cast("Awaitable[Observation | None]", check.run())
     except Exception as exc:  # every failure of a check is a result
-        return _entry(check).conclude(observed_at, started, None, exc)
+        result = _entry(check).conclude(observed_at, started, None, exc)
+        _drop_tracebacks(exc)
+        return result
     return _entry(check).conclude(observed_at, started, outcome, None)
 
 
@@ -98,8 +103,25 @@ def _execute(check: Check) -> Result:
                 close()
             raise TypeError(f"{type(check).__name__}.run() returned an awaitable; use 'async def'")
     except Exception as exc:  # every failure of a check is a result
-        return _entry(check).conclude(observed_at, started, None, exc)
+        result = _entry(check).conclude(observed_at, started, None, exc)
+        _drop_tracebacks(exc)
+        return result
     return _entry(check).conclude(observed_at, started, outcome, None)
+
+
+def _drop_tracebacks(error: BaseException | None) -> None:
+    """Free the frames of a logged error now rather than at the next garbage collection.
+
+    psycopg's ``connect()`` keeps the failed attempt in a reference cycle
+    (error -> traceback -> frame -> list of errors -> error): its socket would
+    stay open until the collector runs, one more per failed probe of a hung
+    server.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        error.__traceback__ = None
+        error = error.__cause__ or error.__context__
 
 
 def _close_django_connections() -> None:
@@ -149,7 +171,16 @@ class _Entry:
 
     def _serve(self) -> None:
         while True:
-            future = self._todo.get()
+            try:
+                future = self._todo.get(timeout=LANE_IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    # submit() puts work under this lock: nothing can slip in
+                    # between this look and the thread's end.
+                    if self._todo.empty():
+                        self._thread = None
+                        return
+                continue
             try:
                 result = _execute(self.check)
             finally:
@@ -168,6 +199,8 @@ class _Entry:
         detail = None
         if isinstance(error, CheckWarning):
             status, detail = "warn", str(error)
+        elif isinstance(error, CheckFailed):
+            status, detail = "failed", str(error)
         elif error is not None:
             status, detail = "failed", f"{type(error).__name__}: {error}".strip()
         elif outcome is not None and outcome.warning:

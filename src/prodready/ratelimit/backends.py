@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import os
 import threading
 import time
 import weakref
@@ -63,6 +65,21 @@ def _counts(raw: Sequence[Any]) -> list[Count]:
     return [Count(raw[i], raw[i + 1] / 1000) for i in range(0, len(raw), 2)]
 
 
+class _Held:
+    """A thread's own Redis connection; closed when the thread (and so this) goes away."""
+
+    __slots__ = ("__weakref__", "connection", "pid")
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        # Nothing to do about a failed close at teardown.
+        with contextlib.suppress(Exception):
+            self.connection.disconnect()
+
+
 class RedisBackend:
     """Counters in Redis: one EVALSHA per request, whatever the number of rules.
 
@@ -75,6 +92,9 @@ class RedisBackend:
 
     def __init__(self, client: Any, async_client_factory: Any, *, cluster: bool = False) -> None:
         self._client = client
+        self._local = threading.local()
+        self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._packed_cache: dict[tuple[Hit, ...], Any] = {}
         # SHA1 of the script, as EVALSHA wants it; the script is loaded on first NOSCRIPT.
         self._sha = hashlib.sha1(FIXED_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()
         self._async_factory = async_client_factory
@@ -91,14 +111,56 @@ class RedisBackend:
             groups.setdefault(tag, []).append(hit)
         return list(groups.values())
 
+    def _connection(self) -> Any:
+        # One connection per thread, bypassing the pool's lock and bookkeeping
+        # on every request. A forked child never reuses its parent's socket.
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            pool = self._client.connection_pool
+            held = _Held(pool.connection_class(**pool.connection_kwargs))
+            self._local.held = held
+            self._opened.add(held)
+        return held.connection
+
+    def _packed(self, connection: Any, group: Sequence[Hit]) -> Any:
+        # The same client sends the same command request after request (the
+        # window index is computed by the script), so its bytes are kept.
+        key = tuple(group)
+        packed = self._packed_cache.get(key)
+        if packed is None:
+            if len(self._packed_cache) >= 4096:
+                self._packed_cache.clear()
+            keys = [h.key for h in group]
+            packed = connection.pack_command(
+                "EVALSHA", self._sha, len(keys), *keys, *[h.period for h in group]
+            )
+            self._packed_cache[key] = packed
+        return packed
+
     def _eval(self, group: Sequence[Hit]) -> Any:
-        keys = [h.key for h in group]
+        if self._cluster:
+            keys = [h.key for h in group]
+            args = [h.period for h in group]
+            try:
+                return self._client.evalsha(self._sha, len(keys), *keys, *args)
+            except NoScriptError:
+                self._client.script_load(FIXED_WINDOW_LUA)
+                return self._client.evalsha(self._sha, len(keys), *keys, *args)
+        connection = self._connection()
         try:
-            return self._client.evalsha(self._sha, len(keys), *keys, *[h.period for h in group])
-        except NoScriptError:
-            # The server lost its script cache (restart, SCRIPT FLUSH): load it again.
-            self._sha = self._client.script_load(FIXED_WINDOW_LUA)
-            return self._client.evalsha(self._sha, len(keys), *keys, *[h.period for h in group])
+            try:
+                connection.send_packed_command(self._packed(connection, group), check_health=False)
+                return connection.read_response()
+            except NoScriptError:
+                # The server lost its script cache (restart, SCRIPT FLUSH): load it again.
+                connection.send_command("SCRIPT", "LOAD", FIXED_WINDOW_LUA, check_health=False)
+                connection.read_response()
+                connection.send_packed_command(self._packed(connection, group), check_health=False)
+                return connection.read_response()
+        except BaseException:
+            # A half-read reply must not be read by the next request.
+            connection.disconnect()
+            raise
 
     def hit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment the counters in one round trip (one per identity on a cluster)."""
@@ -136,6 +198,9 @@ class RedisBackend:
 
     def close(self) -> None:
         """Close the sync client's connections."""
+        for held in list(self._opened):
+            held.connection.disconnect()
+        self._local = threading.local()
         self._client.close()
 
     async def aclose(self) -> None:

@@ -48,22 +48,17 @@ class Decision(NamedTuple):
 
     Attributes:
         results: One entry per rule that applied (empty when the store was down).
+        allowed: Whether the request may go on.
         unavailable: The store failed and the policy is to refuse (fail closed).
         bad_address: No usable client address for an address-keyed rule.
         degraded: The store failed and the policy is to allow (fail open).
     """
 
     results: tuple[RuleResult, ...] = ()
+    allowed: bool = True
     unavailable: bool = False
     bad_address: bool = False
     degraded: bool = False
-
-    @property
-    def allowed(self) -> bool:
-        """Whether the request may go on."""
-        if self.unavailable or self.bad_address:
-            return False
-        return all(result.allowed for result in self.results)
 
     @property
     def retry_after(self) -> int:
@@ -172,13 +167,17 @@ class Limiter:
 
     def _decide(self, applied: list[Rule], counts: list[Count]) -> Decision:
         self._outage.succeeded()
-        return Decision(
-            tuple([RuleResult(rule, c[0], c[1]) for rule, c in zip(applied, counts, strict=True)])
+        results = tuple(
+            [RuleResult(rule, c[0], c[1]) for rule, c in zip(applied, counts, strict=True)]
         )
+        allowed = all(r.hits <= r.rule.rate.limit for r in results)
+        return Decision(results, allowed)
 
     def _failed(self, reason: str) -> Decision:
         self._outage.failed(reason, self.fail_open)
-        return Decision(degraded=True) if self.fail_open else Decision(unavailable=True)
+        if self.fail_open:
+            return Decision(degraded=True)
+        return Decision(allowed=False, unavailable=True)
 
     def check(self, request: Any, rules: Sequence[Rule]) -> Decision | None:
         """Count ``request`` against the ``rules`` that match it; ``None`` if none do."""
@@ -198,7 +197,7 @@ class Limiter:
             return None, [], []
         planned = self._plan(request, matching)
         if planned is None:
-            return Decision(bad_address=True), [], []
+            return Decision(allowed=False, bad_address=True), [], []
         return None, *planned
 
     def count(self, request: Any, matching: Sequence[Rule]) -> Decision | None:
