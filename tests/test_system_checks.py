@@ -51,7 +51,17 @@ CASES = [
     ({"DATABASES": _pg(CONN_MAX_AGE=60, OPTIONS={"pool": True})}, ["prodready.E002"]),
     (
         {"DATABASES": _pg(), "PRODREADY": _prodready(DB_POOL_MODE="pgbouncer")},
-        ["prodready.E003", "prodready.E004"],
+        ["prodready.E003"],
+    ),
+    (
+        {
+            "DATABASES": _pg(
+                DISABLE_SERVER_SIDE_CURSORS=True,
+                OPTIONS={"server_side_binding": True, "prepare_threshold": 5},
+            ),
+            "PRODREADY": _prodready(DB_POOL_MODE="pgbouncer"),
+        },
+        ["prodready.E004"],
     ),
     (
         {
@@ -92,6 +102,7 @@ CASES = [
         "wsgi-conn-max-age-ok",
         "pool-with-persistent",
         "pgbouncer-without-preset",
+        "pgbouncer-prepared-statements",
         "pgbouncer-with-preset",
         "sqlalchemy-options",
         "locmem-ratelimit-several-workers",
@@ -110,7 +121,15 @@ def test_check_ids(settings: dict[str, Any], expected: list[str]) -> None:
 
 def test_every_message_has_a_hint() -> None:
     with override_settings(
-        DATABASES=_pg(CONN_MAX_AGE=60, OPTIONS={"pool": True, "pool_size": 1}),
+        DATABASES=_pg(
+            CONN_MAX_AGE=60,
+            OPTIONS={
+                "pool": True,
+                "pool_size": 1,
+                "server_side_binding": True,
+                "prepare_threshold": 5,
+            },
+        ),
         PRODREADY=_prodready(
             PROFILE="prod", DB_POOL_MODE="pgbouncer", WEB_CONCURRENCY=3, RATELIMIT=RULES
         ),
