@@ -12,7 +12,9 @@ class ProdreadyConfig(AppConfig):
     verbose_name = "prodready"
 
     def ready(self) -> None:
-        """Register the system checks."""
-        from prodready import system_checks
+        """Register the system checks and the fork hook of the pools."""
+        # Imported for its side effect: forked children (gunicorn --preload,
+        # celery) drop pools and sockets inherited from their parent.
+        from prodready import pools, system_checks  # noqa: F401
 
         system_checks.register()

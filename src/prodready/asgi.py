@@ -31,8 +31,9 @@ from typing import Any
 
 import django
 
+from prodready.conf import get_conf
 from prodready.drain import SignalDrain
-from prodready.exceptions import ConfigurationError
+from prodready.exceptions import ConfigurationError, ProdreadyError
 from prodready.lifecycle import is_draining, reset, start_draining
 from prodready.pools import close_pools, open_pools
 
@@ -47,7 +48,7 @@ logger = logging.getLogger("prodready.asgi")
 POOL_CLOSE_TIMEOUT = 5.0
 
 
-class StartupFailed(Exception):
+class StartupFailed(ProdreadyError):
     """Start-up cannot complete; the message is shown by the server, so it holds no secret."""
 
 
@@ -104,11 +105,10 @@ class Application:
         opened = open_pools()
         if opened:
             logger.info("Connection pools opening in the background: %s.", ", ".join(opened))
-        from prodready.conf import get_conf
-
         reset()  # this process serves from now on
         self._drain = SignalDrain(asyncio.get_running_loop(), get_conf().health_drain_seconds)
-        self._drain.install()
+        if not self._drain.install():
+            logger.debug("Not in the main thread: the server handles SIGTERM on its own.")
 
     async def shutdown(self) -> None:
         """Close the pools and the rate limiter's clients; log, never raise, what fails."""
@@ -116,7 +116,10 @@ class Application:
         if self._drain is not None:
             self._drain.uninstall()
             self._drain = None
-        await asyncio.to_thread(close_pools, POOL_CLOSE_TIMEOUT)
+        try:
+            await asyncio.to_thread(close_pools, POOL_CLOSE_TIMEOUT)
+        except Exception:  # close_pools() logs per pool; this is anything around it
+            logger.exception("Closing the connection pools failed.")
         await _close_limiter()
 
 

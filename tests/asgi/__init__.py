@@ -1,0 +1,1 @@
+"""Tests of the ASGI application: lifespan, drain on SIGTERM, pools across forks and faults."""
