@@ -12,6 +12,9 @@ INSTALLED_APPS = [
     "demo.catalog",
 ]
 MIDDLEWARE = [
+    # First: the kubelet probes with the pod IP as Host over plain HTTP; the
+    # probe paths must answer before host validation and the HTTPS redirect.
+    "prodready.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -33,9 +33,11 @@ class DatabaseCheck(Check):
     so sessions killed on the server do not count as failures. The pool's
     size, available connections and waiting requests are reported, and a pool
     with ``warn_usage`` of its maximum in use is ``warn``. When the pool gives
-    no connection within the wait (it is exhausted, or reconnecting after an
-    outage), the check asks the server over a connection of its own: a
-    database that answers is ``warn`` (busy or recovering, not down).
+    no connection within the wait, the check asks the server over a
+    connection of its own: a database that does not answer fails the check.
+    One that answers is ``ok`` if the pool only held connections the server
+    had ended (they are replaced at once), else ``warn``: every connection
+    is in use, or the pool is reconnecting after an outage.
 
     On PostgreSQL without a pool, the check opens a connection of its own and
     closes it. Other databases go through Django's connection in the check's
@@ -88,12 +90,13 @@ class DatabaseCheck(Check):
                     conn.execute("SELECT 1")
                 break
             except PoolTimeout:
-                # No connection within the wait: either every connection is in
-                # use, or the pool is reconnecting (after an outage it retries
-                # with a growing delay). Ask the server directly: if it does
-                # not answer either, that is the failure to report.
+                # No connection within the wait. Ask the server directly: if it
+                # does not answer either, that is the failure to report.
                 _direct_select(params)
-                warning = "the database answers but the pool has no connection ready yet"
+                if not _purged_broken_connections(pool, stats.get("connections_lost", 0)):
+                    # Every connection is in use, or the pool is reconnecting
+                    # (after an outage it retries with a growing delay).
+                    warning = "the database answers but the pool has no connection ready yet"
                 break
             except psycopg.OperationalError:
                 # A connection that broke after the pool checked it (the pool
@@ -115,6 +118,24 @@ class DatabaseCheck(Check):
             Measurement("poolMax", maximum, "connections"),
         )
         return Observation(measurements, warning=warning)
+
+
+def _purged_broken_connections(pool: Any, lost_before: int) -> bool:
+    """Test the pool's idle connections, replacing the broken ones; tell whether there were any.
+
+    ``lost_before`` is the pool's count of broken connections before the
+    check asked for one: those found by that attempt count too.
+
+    After the server ended every session (``pg_terminate_backend``, a
+    failover), each idle connection is broken, and psycopg's pool waits one,
+    then two, then four seconds... between the broken connections it finds
+    while handing one out: the check's wait ran out on that, not on the
+    database. ``check()`` tests them all at once and reconnects without those
+    waits, for the requests to come as well. It runs only on this path, never
+    on a probe that got a connection.
+    """
+    pool.check()
+    return bool(pool.get_stats().get("connections_lost", 0) > lost_before)
 
 
 def _direct_select(params: dict[str, Any]) -> None:

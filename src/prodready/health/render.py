@@ -38,6 +38,10 @@ def respond(body: dict[str, Any], status: int, health_json: bool) -> JsonRespons
     )
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    if status >= 400:
+        # Django logs every 5xx as an error: one line per probe during an
+        # outage. The runner logs the outage once, with its cause, instead.
+        response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 

@@ -118,10 +118,14 @@ def _drop_tracebacks(error: BaseException | None) -> None:
     server.
     """
     seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        error.__traceback__ = None
-        error = error.__cause__ or error.__context__
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        todo += [current.__cause__, current.__context__]
 
 
 def _close_django_connections() -> None:
@@ -170,22 +174,44 @@ class _Entry:
         return future
 
     def _serve(self) -> None:
+        try:
+            while (future := self._next()) is not None:
+                result = None
+                try:
+                    result = _execute(self.check)
+                finally:
+                    # Connections go back before anyone hears the result.
+                    _close_django_connections()
+                    future.set_result(result if result is not None else self._interrupted())
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _next(self) -> concurrent.futures.Future[Result] | None:
+        """Wait for the next run; return None when the lane has been idle long enough."""
         while True:
             try:
-                future = self._todo.get(timeout=LANE_IDLE_SECONDS)
+                return self._todo.get(timeout=LANE_IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
                     # submit() puts work under this lock: nothing can slip in
                     # between this look and the thread's end.
                     if self._todo.empty():
                         self._thread = None
-                        return
-                continue
-            try:
-                result = _execute(self.check)
-            finally:
-                _close_django_connections()
-            future.set_result(result)
+                        return None
+
+    def _interrupted(self) -> Result:
+        """The result of a run that ``run()`` ended with SystemExit or the like."""
+        return Result(
+            name=self.check.name,
+            component_type=self.check.component_type,
+            component_id=self.check.component_id,
+            status="failed",
+            seconds=0.0,
+            observed_at=utc_now(),
+            detail="the check's thread was interrupted",
+        )
 
     def conclude(
         self,

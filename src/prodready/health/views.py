@@ -49,6 +49,7 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
         status=405,
     )
     response["Allow"] = "GET, HEAD"
+    response["Cache-Control"] = "no-store"
     return response
 
 
