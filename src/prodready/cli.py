@@ -1,4 +1,4 @@
-"""The ``prodready`` command: ``config``, ``check``, ``demo`` and ``reference``."""
+"""The ``prodready`` command: ``config``, ``check``, ``demo``, ``reference`` and ``loadtest``."""
 
 from __future__ import annotations
 
@@ -130,6 +130,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         port=args.port,
         workers=profile.web_concurrency,
         log_level="info",
+        # In-flight requests get this long to finish on Ctrl-C / SIGTERM.
+        timeout_graceful_shutdown=20,
     )
     return 0
 
@@ -138,6 +140,13 @@ def cmd_reference(args: argparse.Namespace) -> int:
     """Print the configuration reference as a Markdown table."""
     print(reference_markdown(), end="")
     return 0
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    """Serve the demo and run the load tests of ``loadtests/`` (see prodready.loadtest)."""
+    from prodready.loadtest.command import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
     reference.set_defaults(func=cmd_reference)
+    from prodready.loadtest.command import add_arguments
+
+    loadtest = sub.add_parser(
+        "loadtest",
+        help="serve the demo and run Locust on loadtests/; --compare writes docs/performance.md",
+    )
+    add_arguments(loadtest)
+    loadtest.set_defaults(func=cmd_loadtest)
     return parser
 
 

@@ -36,14 +36,18 @@ def _needs_redis(variant: Variant, bench_redis: redis.Redis | None) -> None:
 def _redis_commands(send: Send, monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
     """Return the Redis commands one request sends (each is one round trip here)."""
     sent: list[str] = []
-    original = Connection.send_command
+    original = Connection.send_packed_command
 
-    def counting(connection: Connection, *args: object, **kw: object) -> None:
-        sent.append(str(args[0]).upper())
-        original(connection, *args, **kw)
+    def counting(connection: Connection, command: object, *args: object, **kw: object) -> None:
+        # Every command goes out through send_packed_command (send_command
+        # packs and calls it; prodready sends pre-packed EVALSHA bytes itself).
+        chunks = [command] if isinstance(command, bytes | str) else list(command)  # type: ignore[call-overload]
+        head = chunks[0].encode() if isinstance(chunks[0], str) else bytes(chunks[0])
+        sent.append(head.split(b"\r\n")[2].decode().upper())
+        original(connection, command, *args, **kw)
 
     with monkeypatch.context() as patch:
-        patch.setattr(Connection, "send_command", counting)
+        patch.setattr(Connection, "send_packed_command", counting)
         for _ in range(COUNTED_REQUESTS):
             send()
     if len(sent) % COUNTED_REQUESTS:

@@ -1,0 +1,13 @@
+"""Load tests of the demo: ``prodready loadtest`` and what the locustfiles of ``loadtests/`` share.
+
+- :mod:`~prodready.loadtest.runner` serves the demo (uvicorn, pgbouncer, a
+  database of its own) and runs Locust headless on ``loadtests/``;
+- :mod:`~prodready.loadtest.sampler` samples the app's sessions on PostgreSQL;
+- ``*_checks`` modules judge what Locust saw against the app's own settings;
+- :mod:`~prodready.loadtest.compare`, :mod:`~prodready.loadtest.report` and
+  :mod:`~prodready.loadtest.chart` run every pool mode and write
+  docs/performance.md with its chart.
+
+Nothing here is imported by the library itself; it needs the ``loadtest``
+extra (Locust, matplotlib).
+"""

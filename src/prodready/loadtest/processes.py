@@ -1,0 +1,224 @@
+"""The servers a load test starts: uvicorn serving the demo, and pgbouncer in front of PostgreSQL.
+
+Each is a context manager that stops what it started, even when the body
+raises or the user presses Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from prodready.loadtest.postgres import PgServer
+
+# pgbouncer refuses to run as root; then it is told to drop to this user.
+PGBOUNCER_USER = os.environ.get("PRODREADY_PGBOUNCER_USER", "postgres")
+STARTUP_COMPLETE = "Application startup complete."
+
+_PGBOUNCER_INI = """\
+[databases]
+* = host={host} port={port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {listen_port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {directory}/userlist.txt
+pool_mode = transaction
+default_pool_size = {pool_size}
+min_pool_size = 0
+reserve_pool_size = 0
+max_client_conn = 1000
+ignore_startup_parameters = extra_float_digits
+"""
+
+
+class ServerError(RuntimeError):
+    """A server the load test needs did not start; the message says why and what to do."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_pgbouncer() -> str | None:
+    """Return the pgbouncer binary (``PRODREADY_PGBOUNCER``, PATH or /usr/sbin), or None."""
+    return (
+        os.environ.get("PRODREADY_PGBOUNCER")
+        or shutil.which("pgbouncer")
+        or shutil.which("pgbouncer", path="/usr/sbin:/usr/local/sbin")
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _tail(path: Path, chars: int = 2000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def running_pgbouncer(server: PgServer, pool_size: int, log_copy: Path) -> Iterator[int]:
+    """Run pgbouncer in transaction mode in front of ``server``; yield its port.
+
+    It serves every database name of the server with trust authentication on
+    127.0.0.1, with ``pool_size`` server connections per database, from a
+    temporary directory (removed after; its log is copied to ``log_copy``).
+    """
+    directory = Path(tempfile.mkdtemp(prefix="prodready-pgbouncer-"))
+    try:
+        with _pgbouncer_in(directory, server, pool_size) as port:
+            yield port
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.copyfile(directory / "pgbouncer.log", log_copy)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _pgbouncer_in(directory: Path, server: PgServer, pool_size: int) -> Iterator[int]:
+    binary = find_pgbouncer()
+    if binary is None:
+        raise ServerError(
+            "pgbouncer is not installed; install Debian's 'pgbouncer' package or set "
+            "PRODREADY_PGBOUNCER to its path, or choose another --pool-mode."
+        )
+    port = free_port()
+    # The run's throwaway role and password, for pgbouncer's own logins to the server.
+    (directory / "userlist.txt").write_text(
+        f'"{server.user}" "{server.password}"\n', encoding="utf-8"
+    )
+    ini = directory / "pgbouncer.ini"
+    ini.write_text(
+        _PGBOUNCER_INI.format(
+            host=server.host,
+            port=server.port,
+            listen_port=port,
+            directory=directory,
+            pool_size=pool_size,
+        ),
+        encoding="utf-8",
+    )
+    command = [binary, str(ini)]
+    for path in (directory, directory / "userlist.txt", ini):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    if os.geteuid() == 0:
+        # Readable only by the unprivileged user pgbouncer switches to.
+        command[1:1] = ["-u", PGBOUNCER_USER]
+        record = pwd.getpwnam(PGBOUNCER_USER)
+        for path in (directory, directory / "userlist.txt", ini):
+            os.chown(path, record.pw_uid, record.pw_gid)
+    log = directory / "pgbouncer.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise ServerError(f"pgbouncer did not start; its log ends:\n{_tail(log)}")
+            time.sleep(0.05)
+        yield port
+    finally:
+        _stop(process)
+
+
+def _get_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http://127.0.0.1 only)
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def running_uvicorn(
+    env: Mapping[str, str],
+    workers: int,
+    log: Path,
+    app: str = "demo.asgi:application",
+    ready_path: str = "/api/liveness/",
+    timeout: float = 60,
+) -> Iterator[str]:
+    """Serve ``app`` under uvicorn with ``workers`` processes; yield its base URL.
+
+    Ready means: every worker logged the end of its ASGI start-up, and
+    ``ready_path`` answers 200 (a path no rate limit counts). uvicorn gets
+    SIGTERM at the end, so that each worker drains and closes its pools.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--lifespan",
+                "on",
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while _tail(log, 1_000_000).count(STARTUP_COMPLETE) < workers or (
+            _get_status(base + ready_path) != 200
+        ):
+            if process.poll() is not None:
+                raise ServerError(
+                    f"uvicorn exited with status {process.returncode}; its log ends:\n{_tail(log)}"
+                )
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"uvicorn was not ready after {timeout:.0f} s; its log ends:\n{_tail(log)}"
+                )
+            time.sleep(0.1)
+        yield base
+    finally:
+        _stop(process)

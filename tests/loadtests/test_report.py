@@ -1,0 +1,155 @@
+"""The comparison report: targets held to the issue's figures, a row per mode, the chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prodready.loadtest.checks import CheckResult, Outcome
+from prodready.loadtest.compare import Comparison, ModeResult, ratios, spread, targets
+from prodready.loadtest.environment import Machine
+from prodready.loadtest.report import benchmark_table, render, write_report
+from prodready.loadtest.runner import RunOptions, ScenarioRun
+from prodready.loadtest.sampler import Sample
+from tests.servers import REPO
+
+MACHINE = Machine(
+    when="2026-11-28 23:59 UTC",
+    cpus=2,
+    machine="x86_64",
+    python="3.12.1",
+    packages={"django": "6.1.3"},
+    postgres="15.20",
+    redis="7.0.15",
+    pgbouncer="1.18.0",
+    commit="f04c669",
+    load_before=(2.0, 2.0, 2.0),
+)
+
+
+def _mode(mode: str, rps: float, opened: float, directory: Path, onset: bool = True) -> ModeResult:
+    reuse_dir = directory / mode / "reuse"
+    reuse_dir.mkdir(parents=True)
+    samples = [
+        Sample(1.0, 4, ((1, 0.5),) * 4),
+        Sample(2.0, 4, ((1, 0.5),) * 4, "mark"),
+        Sample(3.0, 4 + int(opened), ((1, 0.5),) * 6),
+        Sample(3.5, 4 + int(opened), (), "final"),
+    ]
+    (reuse_dir / "samples.jsonl").write_text("".join(s.to_json() + "\n" for s in samples))
+    reuse = Outcome(
+        checks=[
+            CheckResult("reuse.max_backends", True, "6 backends", "≤ 8", value=6.0),
+            CheckResult(
+                "reuse.connections_opened", opened == 0, f"{opened:.0f} opened", "= 0", value=opened
+            ),
+        ],
+        metrics={"rps": rps, "p50_ms": 40.0, "p99_ms": 120.0, "failures": 0.0},
+    )
+    ratelimit = Outcome(
+        checks=[
+            CheckResult(
+                "ratelimit.ip_onset",
+                onset,
+                "1000 admitted",
+                "exactly 1000 admitted, 429 from request 1001; rule 'GET /api/ 1000/h ip'",
+                value=1001.0 if onset else None,
+            )
+        ]
+    )
+    return ModeResult(
+        mode,  # type: ignore[arg-type]
+        runs={
+            "reuse": ScenarioRun(mode, "reuse", reuse, 0, reuse_dir),
+            "ratelimit": ScenarioRun(mode, "ratelimit", ratelimit, 0, directory),
+        },
+    )
+
+
+def _comparison(tmp_path: Path, native_rps: float = 400.0) -> Comparison:
+    results = {
+        "native": _mode("native", native_rps, 0, tmp_path),
+        "off": _mode("off", 100.0, 950, tmp_path),
+    }
+    return Comparison(
+        options=RunOptions(),
+        command="uv run prodready loadtest --compare",
+        machine=MACHINE,
+        results=results,
+        targets=targets(results, workers=2),
+        load_after=(2.5, 2.1, 2.0),
+    )
+
+
+@pytest.mark.parametrize(("native_rps", "met"), [(400.0, True), (250.0, False)], ids=["4x", "2.5x"])
+def test_targets_hold_native_to_three_times_off(
+    tmp_path: Path, native_rps: float, met: bool
+) -> None:
+    found = {t.name: t for t in _comparison(tmp_path, native_rps).targets}
+    ratio = found["native pool throughput / off"]
+    assert ratio.met is met
+    assert ratio.measured.startswith(f"{native_rps / 100:.2f}×;")
+    assert found["native: connections opened after warm-up"].met
+    assert found["429 onset across 2 workers (native)"].measured == "request 1001"
+
+
+def test_off_failing_reuse_is_expected_but_a_native_failure_is_not(tmp_path: Path) -> None:
+    comparison = _comparison(tmp_path)
+    # off opens a connection per request: its failing reuse check does not count.
+    assert comparison.passed
+    assert not comparison.results["off"].unexpected_failures()
+    native = _mode("native", 400.0, 3, tmp_path / "again")
+    assert [c.name for c in native.unexpected_failures()] == ["reuse.connections_opened"]
+    assert not _comparison(tmp_path / "slow", native_rps=250.0).passed  # a target missed
+
+
+def test_rounds_give_the_median_ratio_and_its_range(tmp_path: Path) -> None:
+    native = _mode("native", 300.0, 0, tmp_path / "r3")
+    native.earlier = [
+        _mode("native", 200.0, 0, tmp_path / "r1"),
+        _mode("native", 500.0, 2, tmp_path / "r2"),
+    ]
+    off = _mode("off", 100.0, 900, tmp_path / "r3")
+    off.earlier = [
+        _mode("off", 100.0, 900, tmp_path / "r1"),
+        _mode("off", 100.0, 900, tmp_path / "r2"),
+    ]
+
+    assert ratios(native, off) == [2.0, 5.0, 3.0]
+    assert spread(ratios(native, off)) == "3.00× (2.00 to 5.00 over 3 rounds)"
+    assert native.throughput() == 300.0
+    # A failure in any round counts, and every round is held to the targets.
+    assert [c.name for c in native.unexpected_failures()] == ["reuse.connections_opened"]
+    found = targets({"native": native, "off": off}, workers=2)
+    opened = next(t for t in found if t.name.startswith("native: connections"))
+    assert (opened.measured, opened.met) == ("0, 2 over 3 rounds", False)
+    onset = next(t for t in found if t.name.startswith("429 onset"))
+    assert (onset.measured, onset.met) == ("request 1001 in each of 3 rounds", True)
+
+
+def test_render_gives_the_command_machine_targets_and_a_row_per_mode(tmp_path: Path) -> None:
+    text = render(_comparison(tmp_path), REPO / "docs" / "benchmarks.md")
+
+    assert "```sh\nuv run prodready loadtest --compare\n```" in text
+    assert "2 CPUs, x86_64" in text
+    assert "| native pool throughput / off | 4.00×; 400 / 100 req/s | ≥ 3× | met |" in text
+    assert "| native | 400 | 4.00× | 40 | 120 | 6 | 0 | 0 |" in text
+    assert "| off | 100 | 1.00× |" in text
+    assert "(expected)" in text
+    assert "| variant | median µs |" in text  # the middleware benchmark, beside it
+    assert "](benchmarks.md)" in text
+
+
+def test_benchmark_table_is_copied_from_benchmarks_md(tmp_path: Path) -> None:
+    table = benchmark_table(REPO / "docs" / "benchmarks.md")
+    assert table.startswith("| variant |")
+    assert "prodready-redis" in table
+    assert benchmark_table(tmp_path / "missing.md") == ""
+
+
+def test_write_report_writes_the_page_and_a_png_beside_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs" / "performance.md"
+    write_report(_comparison(tmp_path), docs, REPO / "docs" / "benchmarks.md")
+    assert docs.read_text(encoding="utf-8").startswith("# Performance")
+    assert docs.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
