@@ -183,6 +183,17 @@ def unique_prefix(name: str = "t") -> str:
     return f"{name}-{uuid.uuid4().hex[:10]}"
 
 
+def uvicorn_command(
+    app: str, port: int, workers: int, *, lifespan: str, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """Return the command line that serves ``app`` under uvicorn on 127.0.0.1:``port``."""
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--lifespan", lifespan, "--no-access-log", *extra,
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def uvicorn_server(
     env: Mapping[str, str], workers: int = 1, app: str = "demo.asgi:application"
@@ -192,21 +203,7 @@ def uvicorn_server(
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-uvicorn-{uuid.uuid4().hex[:8]}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
+            uvicorn_command(app, port, workers, lifespan="off"),
             env=dict(env),
             cwd=REPO,
             stdout=sink,

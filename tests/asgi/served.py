@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.servers import REPO, admin_conn, base_env, free_port
+from tests.servers import REPO, admin_conn, base_env, free_port, uvicorn_command
 
 APP = "tests.asgi.project.asgi:application"
 SETTINGS = "tests.asgi.project.settings"
@@ -138,23 +137,9 @@ def start(env: Mapping[str, str], workers: int = 1, graceful: float = 20) -> Ser
     """Start uvicorn on the test project with lifespan on; return without waiting."""
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-asgi-{uuid.uuid4().hex[:8]}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        APP,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--lifespan",
-        "on",
-        "--timeout-graceful-shutdown",
-        str(graceful),
-        "--no-access-log",
-    ]
+    command = uvicorn_command(
+        APP, port, workers, lifespan="on", extra=("--timeout-graceful-shutdown", str(graceful))
+    )
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command,

@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.servers import REPO, free_port, wait_for_port
+from tests.servers import REPO, free_port, uvicorn_command, wait_for_port
 
 
 @dataclass
@@ -43,11 +42,7 @@ def serve(env: Mapping[str, str], workers: int = 1) -> Iterator[Server]:
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-health-{uuid.uuid4().hex[:8]}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "demo.asgi:application",
-                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                "--lifespan", "on", "--no-access-log",
-            ],
+            uvicorn_command("demo.asgi:application", port, workers, lifespan="on"),
             env=dict(env), cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
