@@ -15,7 +15,8 @@ import redis
 from django.core.cache.backends.locmem import LocMemCache
 
 from prodready.ratelimit import Rule, parse_rules
-from prodready.ratelimit.backends import CacheBackend, Hit
+from prodready.ratelimit import backends
+from prodready.ratelimit.backends import CacheBackend, Hit, MemoryBackend
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rate import Rate
 from prodready.ratelimit.store import redis_backend
@@ -59,6 +60,42 @@ def test_local_memory_admits_exactly_the_limit_per_process() -> None:
     assert _admitted_by_threads(limiter) == 100
 
 
+def test_memory_backend_admits_exactly_the_limit_to_1000_threads() -> None:
+    # What the store uses when the default cache is Django's LocMemCache.
+    assert _admitted_by_threads(Limiter(MemoryBackend(), key_prefix="t")) == 100
+
+
+def test_memory_backend_windows_are_aligned_and_ended_ones_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [7200.0 + 3590.5]  # 9.5 s before the end of an hour window
+    monkeypatch.setattr(backends, "_time", lambda: now[0])
+    backend = MemoryBackend()
+    hourly, minutely = Hit("h", 3600), Hit("m", 60)
+    assert backend.hit([hourly, minutely]) == [(1, 9.5), (1, 9.5)]
+    now[0] += 9.0
+    assert backend.hit([hourly]) == [(2, 0.5)]
+    now[0] += 0.5  # exactly the boundary: a new window
+    assert backend.hit([hourly]) == [(1, 3600.0)]
+    assert len(backend) == 2
+    now[0] += 60.0  # past the sweep interval: the ended minute window is dropped
+    assert backend.hit([hourly]) == [(2, 3540.0)]
+    assert len(backend) == 1
+
+
+def test_client_plans_stay_bounded_and_junk_headers_are_not_kept() -> None:
+    limiter = Limiter(MemoryBackend(), key_prefix="t", trusted_proxies=1)
+    for i in range(5000):
+        assert limiter.check(fake_request(f"10.0.{i // 256}.{i % 256}"), (RULE,))
+    assert 0 < len(limiter._plans) <= 4096
+    limiter._plans.clear()
+    for _ in range(3):
+        junk = fake_request(HTTP_X_FORWARDED_FOR=f"{random.random()}" * 100)
+        decision = limiter.check(junk, (RULE,))
+        assert decision is not None and decision.allowed
+    assert len(limiter._plans) == 0
+
+
 def test_two_local_memory_caches_count_separately() -> None:
     # What two worker processes see: each its own cache, so each admits the limit.
     first = Limiter(CacheBackend(LocMemCache("rl-a", {})), key_prefix="t")
@@ -77,7 +114,7 @@ def test_cache_backend_survives_the_key_vanishing_between_add_and_incr() -> None
             return super().incr(key, delta, version)
 
     backend = CacheBackend(VanishingCache("rl-vanish", {}))
-    counts = [backend.hit([Hit("k", 60)])[0].value for _ in range(3)]
+    counts = [backend.hit([Hit("k", 60)])[0][0] for _ in range(3)]
     assert counts == [1, 2, 3]
 
 

@@ -108,6 +108,20 @@ def test_exempt_views_and_unmatched_paths_are_never_limited() -> None:
     assert "RateLimit" not in client.get("/other/").headers
 
 
+def test_changed_rules_apply_to_a_loaded_middleware() -> None:
+    # The middleware remembers which rules match each path; new settings
+    # (a test's override, a reload) must not be served from that memory.
+    client = Client()
+    assert _statuses(client, 4) == [200, 200, 200, 429]
+    with override_settings(PRODREADY=_prodready("/api/ 5/m ip")):
+        assert _statuses(client, 6) == [200] * 5 + [429]
+        get_limiter().close()
+    with override_settings(PRODREADY=_prodready("/other/ 1/m ip")):
+        assert _statuses(client, 3) == [200] * 3
+        assert _statuses(client, 2, "/other/") == [200, 429]
+        get_limiter().close()
+
+
 def test_async_path_limits_exactly() -> None:
     async def run() -> list[int]:
         client = AsyncClient()

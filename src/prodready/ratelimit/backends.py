@@ -16,12 +16,14 @@ from typing import Any, NamedTuple, Protocol
 from asgiref.sync import sync_to_async
 from redis.exceptions import NoScriptError
 
+_time = time.time
+
 FIXED_WINDOW_LUA = (
     resources.files("prodready.ratelimit").joinpath("lua/fixed_window.lua").read_text("utf-8")
 )
 
 
-# NamedTuples rather than dataclasses: these are built on every request, and a
+# A NamedTuple rather than a dataclass: built for every new client, and a
 # tuple is the cheapest object Python constructs.
 class Hit(NamedTuple):
     """One counter to increment: its base key and window length in seconds."""
@@ -30,11 +32,9 @@ class Hit(NamedTuple):
     period: int
 
 
-class Count(NamedTuple):
-    """A counter's value after the increment, and seconds until its window ends."""
-
-    value: int
-    reset: float
+#: A counter's value after the increment, and seconds until its window ends.
+#: A plain tuple: one is built per rule on every request.
+Count = tuple[int, float]
 
 
 class StoreUnavailable(Exception):
@@ -62,7 +62,7 @@ class CounterBackend(Protocol):
 
 
 def _counts(raw: Sequence[Any]) -> list[Count]:
-    return [Count(raw[i], raw[i + 1] / 1000) for i in range(0, len(raw), 2)]
+    return [(raw[i], raw[i + 1] / 1000) for i in range(0, len(raw), 2)]
 
 
 class _Held:
@@ -225,30 +225,30 @@ class MemoryBackend:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # key -> [window index, count, period]
-        self._counters: dict[str, list[int]] = {}
+        # key -> [end of its window (epoch seconds), count]
+        self._counters: dict[str, list[Any]] = {}
         self._next_sweep = 0.0
 
     def hit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment each counter in memory."""
-        now = time.time()
-        counts = []
+        now = _time()
+        counts: list[Count] = []
         with self._lock:
-            for hit in hits:
-                period = hit.period
-                window = int(now // period)
-                entry = self._counters.get(hit.key)
-                if entry is None or entry[0] != window:
-                    self._counters[hit.key] = entry = [window, 0, period]
+            counters = self._counters
+            for key, period in hits:
+                entry = counters.get(key)
+                if entry is None or now >= entry[0]:
+                    # Windows are aligned on multiples of the period, as in Redis.
+                    counters[key] = entry = [(now // period + 1) * period, 0]
                 entry[1] += 1
-                counts.append(Count(entry[1], period - now % period))
+                counts.append((entry[1], entry[0] - now))
             if now >= self._next_sweep:
                 self._sweep(now)
         return counts
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + self._SWEEP_EVERY
-        ended = [k for k, (window, _, period) in self._counters.items() if window < now // period]
+        ended = [key for key, (end, _) in self._counters.items() if end <= now]
         for key in ended:
             del self._counters[key]
 
@@ -294,7 +294,7 @@ class CacheBackend:
         for _ in range(3):
             self._cache.add(key, 0, timeout)
             try:
-                return Count(int(self._cache.incr(key)), reset)
+                return (int(self._cache.incr(key)), reset)
             except ValueError:
                 # The key expired or was evicted between add and incr: add again.
                 continue

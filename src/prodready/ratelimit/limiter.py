@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import threading
@@ -73,19 +72,20 @@ class _Outage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._down_since: float | None = None
+        #: Whether the last call to the store failed (read without the lock).
+        self.down = False
 
     def failed(self, reason: str, fail_open: bool) -> None:
         with self._lock:
             if self._down_since is None:
                 self._down_since = time.monotonic()
+                self.down = True
                 policy = "allowing requests" if fail_open else "refusing requests with 503"
                 logger.warning(
                     "rate-limit store unavailable (%s); %s until it answers again", reason, policy
                 )
 
     def succeeded(self) -> None:
-        if self._down_since is None:
-            return
         with self._lock:
             if self._down_since is not None:
                 logger.warning(
@@ -93,13 +93,48 @@ class _Outage:
                     time.monotonic() - self._down_since,
                 )
                 self._down_since = None
+                self.down = False
 
 
-@functools.lru_cache(maxsize=4096)
 def _address_identity(remote: str, forwarded: str, hops: int, ipv6_prefix: int) -> str | None:
-    # Cached: the same client sends the same header values request after request.
     address = client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}, hops)
     return None if address is None else address_key(address, ipv6_prefix)
+
+
+class RuleSet:
+    """The rules that match one kind of request, worked out once per route.
+
+    The middleware keeps one per distinct set of matching rules; the limiter
+    remembers, per rule set and client, which counters a request increments.
+
+    Args:
+        rules: The matching rules, in ``RATELIMIT_RULES`` order.
+    """
+
+    __slots__ = ("needs_user", "rules")
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        #: Whether any rule can be keyed by the user (so ``request.user`` is read).
+        self.needs_user = any(rule.key != "ip" for rule in self.rules)
+
+
+class _Plan(NamedTuple):
+    # The rules that apply to a client and the counters they increment.
+    rules: tuple[Rule, ...]
+    hits: tuple[Hit, ...]
+
+
+# Plans are kept per (rule set, client): the same client sends the same
+# address (and header) request after request. Bounded: cleared when full.
+_MAX_PLANS = 4096
+# A longer X-Forwarded-For is junk or an attack: worked out, never kept.
+_MAX_CACHED_FORWARDED = 256
+_MISSING: Any = object()
+# NamedTuple's own constructor is a Python function; on the per-request path
+# the tuple is built directly (same object, a fraction of the cost).
+_new = tuple.__new__
+BAD_ADDRESS = Decision(allowed=False, bad_address=True)
 
 
 class Limiter:
@@ -128,6 +163,8 @@ class Limiter:
         self.fail_open = fail_open
         self.ipv6_prefix = ipv6_prefix
         self._outage = _Outage()
+        self._plans: dict[tuple[RuleSet, str, str, str | None], _Plan | None] = {}
+        self._rule_sets: dict[tuple[Rule, ...], RuleSet] = {}
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -138,46 +175,85 @@ class Limiter:
         await self.backend.aclose()
 
     def identity(self, request: Any, rule: Rule) -> str | None:
-        """Return what ``rule`` counts for ``request``; '' when it does not apply."""
-        if rule.key != "ip":
-            user = user_key(getattr(request, "user", None))
-            if user is not None or rule.key == "user":
-                return user or ""  # a 'user' rule does not apply to anonymous requests
-        meta = request.META
-        # Without trusted proxies the header is never read, so junk in it cannot
-        # churn the cache either.
-        forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
-        return _address_identity(
-            str(meta.get("REMOTE_ADDR") or ""), forwarded, self.trusted_proxies, self.ipv6_prefix
-        )
+        """Return what ``rule`` counts for ``request``; '' when it does not apply.
 
-    def _plan(self, request: Any, rules: Sequence[Rule]) -> tuple[list[Rule], list[Hit]] | None:
-        applied: list[Rule] = []
+        ``None`` means the rule is keyed by address and the request has no
+        usable one.
+        """
+        user = user_key(getattr(request, "user", None)) if rule.key != "ip" else None
+        meta = request.META
+        forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
+        return self._identity(rule, str(meta.get("REMOTE_ADDR") or ""), forwarded, user)
+
+    def _identity(self, rule: Rule, remote: str, forwarded: str, user: str | None) -> str | None:
+        if rule.key != "ip" and (user is not None or rule.key == "user"):
+            return user or ""  # a 'user' rule does not apply to anonymous requests
+        return _address_identity(remote, forwarded, self.trusted_proxies, self.ipv6_prefix)
+
+    def _make_plan(
+        self, rule_set: RuleSet, remote: str, forwarded: str, user: str | None
+    ) -> _Plan | None:
+        rules: list[Rule] = []
         hits: list[Hit] = []
-        for rule in rules:
-            identity = self.identity(request, rule)
+        for rule in rule_set.rules:
+            identity = self._identity(rule, remote, forwarded, user)
             if identity is None:
                 return None
             if identity:
-                applied.append(rule)
+                rules.append(rule)
                 # The identity is the hash tag: on a cluster the keys of one
                 # identity share a slot, so one script call covers them.
                 hits.append(Hit(f"{self.key_prefix}:{{{identity}}}:{rule.name}", rule.rate.period))
-        return applied, hits
+        return _Plan(tuple(rules), tuple(hits))
 
-    def _decide(self, applied: list[Rule], counts: list[Count]) -> Decision:
-        self._outage.succeeded()
-        results = tuple(
-            [RuleResult(rule, c[0], c[1]) for rule, c in zip(applied, counts, strict=True)]
-        )
-        allowed = all(r.hits <= r.rule.rate.limit for r in results)
-        return Decision(results, allowed)
+    def _plan(self, request: Any, rule_set: RuleSet) -> _Plan | None:
+        # Which counters this request increments; None: no usable address.
+        meta = request.META
+        remote = meta.get("REMOTE_ADDR") or ""
+        # Without trusted proxies the header is never read, so junk in it cannot
+        # churn the plans either.
+        forwarded = (meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
+        user = user_key(getattr(request, "user", None)) if rule_set.needs_user else None
+        key = (rule_set, remote, forwarded, user)
+        plans = self._plans
+        plan = plans.get(key, _MISSING)
+        if plan is _MISSING:
+            plan = self._make_plan(rule_set, str(remote), str(forwarded), user)
+            if len(forwarded) <= _MAX_CACHED_FORWARDED:
+                if len(plans) >= _MAX_PLANS:
+                    plans.clear()
+                plans[key] = plan
+        return plan  # type: ignore[no-any-return]
+
+    def _decide(self, rules: tuple[Rule, ...], counts: list[Count]) -> Decision:
+        if self._outage.down:
+            self._outage.succeeded()
+        if len(rules) == 1:  # the common case, without a loop
+            hits, reset = counts[0]
+            rule = rules[0]
+            results: tuple[RuleResult, ...] = (_new(RuleResult, (rule, hits, reset)),)
+            allowed = hits <= rule.rate.limit
+        else:
+            pairs = zip(rules, counts, strict=True)
+            results = tuple([_new(RuleResult, (rule, *count)) for rule, count in pairs])
+            allowed = all(r.hits <= r.rule.rate.limit for r in results)
+        return _new(Decision, (results, allowed, False, False, False))
 
     def _failed(self, reason: str) -> Decision:
         self._outage.failed(reason, self.fail_open)
         if self.fail_open:
             return Decision(degraded=True)
         return Decision(allowed=False, unavailable=True)
+
+    def rule_set(self, rules: Sequence[Rule]) -> RuleSet:
+        """Return the one :class:`RuleSet` of ``rules`` (so that its plans are shared)."""
+        key = tuple(rules)
+        found = self._rule_sets.get(key)
+        if found is None:
+            if len(self._rule_sets) >= _MAX_PLANS:
+                self._rule_sets.clear()
+            found = self._rule_sets[key] = RuleSet(key)
+        return found
 
     def check(self, request: Any, rules: Sequence[Rule]) -> Decision | None:
         """Count ``request`` against the ``rules`` that match it; ``None`` if none do."""
@@ -189,35 +265,34 @@ class Limiter:
         method, path = request.method, request.path_info
         return await self.acount(request, [r for r in rules if r.matches(method, path)])
 
-    def _prepare(
-        self, request: Any, matching: Sequence[Rule]
-    ) -> tuple[Decision | None, list[Rule], list[Hit]]:
-        # (an early decision, the rules that apply, the counters to increment)
-        if not matching:
-            return None, [], []
-        planned = self._plan(request, matching)
-        if planned is None:
-            return Decision(allowed=False, bad_address=True), [], []
-        return None, *planned
+    def count(self, request: Any, matching: Sequence[Rule] | RuleSet) -> Decision | None:
+        """Count ``request`` against rules already known to match it.
 
-    def count(self, request: Any, matching: Sequence[Rule]) -> Decision | None:
-        """Count ``request`` against rules already known to match it."""
-        early, applied, hits = self._prepare(request, matching)
-        if not hits:
-            return early
+        Returns ``None`` when no rule applies (no rules, or only ``user``
+        rules and an anonymous request).
+        """
+        rule_set = matching if isinstance(matching, RuleSet) else self.rule_set(matching)
+        plan = self._plan(request, rule_set)
+        if plan is None:
+            return BAD_ADDRESS
+        if not plan.hits:
+            return None
         try:
-            counts = self.backend.hit(hits)
+            counts = self.backend.hit(plan.hits)
         except StoreUnavailable as err:
             return self._failed(str(err))
-        return self._decide(applied, counts)
+        return self._decide(plan.rules, counts)
 
-    async def acount(self, request: Any, matching: Sequence[Rule]) -> Decision | None:
+    async def acount(self, request: Any, matching: Sequence[Rule] | RuleSet) -> Decision | None:
         """Like :meth:`count`, without blocking the event loop."""
-        early, applied, hits = self._prepare(request, matching)
-        if not hits:
-            return early
+        rule_set = matching if isinstance(matching, RuleSet) else self.rule_set(matching)
+        plan = self._plan(request, rule_set)
+        if plan is None:
+            return BAD_ADDRESS
+        if not plan.hits:
+            return None
         try:
-            counts = await self.backend.ahit(hits)
+            counts = await self.backend.ahit(plan.hits)
         except StoreUnavailable as err:
             return self._failed(str(err))
-        return self._decide(applied, counts)
+        return self._decide(plan.rules, counts)

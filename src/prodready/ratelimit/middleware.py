@@ -10,7 +10,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
-from prodready.ratelimit.limiter import Decision
+from prodready.ratelimit.limiter import RuleSet
 from prodready.ratelimit.responses import add_headers, refusal
 from prodready.ratelimit.rules import Rule
 from prodready.ratelimit.store import get_limiter, get_rules
@@ -29,6 +29,11 @@ def _is_exempt(path: str, urlconf: str | None) -> bool:
 
 def _exempt(request: HttpRequest) -> bool:
     return _is_exempt(request.path_info, getattr(request, "urlconf", None))
+
+
+# Routes remembered per middleware (method, path, urlconf); bounded: cleared when full.
+_MAX_ROUTES = 4096
+_MISSING: Any = object()
 
 
 class RateLimitMiddleware:
@@ -51,37 +56,54 @@ class RateLimitMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+        # (method, path, urlconf) -> the rules that apply, or None; built for
+        # the rules of self._rules (the settings can change under tests).
+        self._rules: tuple[Rule, ...] | None = None
+        self._routes: dict[tuple[str | None, str, Any], RuleSet | None] = {}
+        self._rule_sets: dict[tuple[Rule, ...], RuleSet] = {}
 
-    @staticmethod
-    def _matching(request: HttpRequest) -> list[Rule]:
+    def _rule_set(self, request: HttpRequest) -> RuleSet | None:
+        rules = get_rules()
+        if rules is not self._rules:
+            self._rules, self._routes, self._rule_sets = rules, {}, {}
+        route = (request.method, request.path_info, request.__dict__.get("urlconf"))
+        found = self._routes.get(route, _MISSING)
+        if found is _MISSING:
+            found = self._route(request, rules)
+            if len(self._routes) >= _MAX_ROUTES:
+                self._routes.clear()
+            self._routes[route] = found
+        return found  # type: ignore[no-any-return]
+
+    def _route(self, request: HttpRequest, rules: tuple[Rule, ...]) -> RuleSet | None:
         method, path = request.method, request.path_info
-        matching = [r for r in get_rules() if r.matches(method, path)]  # type: ignore[arg-type]
-        return [] if not matching or _exempt(request) else matching
+        matching = tuple([r for r in rules if r.matches(method, path)])  # type: ignore[arg-type]
+        if not matching or _exempt(request):
+            return None
+        # One RuleSet per distinct set of rules, however many paths share it.
+        return self._rule_sets.setdefault(matching, RuleSet(matching))
 
     def __call__(self, request: HttpRequest) -> Any:
         """Limit a request (sync path; the async path is ``__acall__``)."""
         if self.async_mode:
             return self.__acall__(request)
-        matching = self._matching(request)
-        decision = get_limiter().count(request, matching) if matching else None
-        return self._respond(decision, request, self.get_response)  # type: ignore[arg-type]
+        rule_set = self._rule_set(request)
+        if rule_set is None:
+            return self.get_response(request)
+        decision = get_limiter().count(request, rule_set)
+        if decision is None:
+            return self.get_response(request)
+        if not decision.allowed:
+            return refusal(decision)
+        return add_headers(self.get_response(request), decision)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         """Limit a request without blocking the event loop."""
-        matching = self._matching(request)
-        decision = await get_limiter().acount(request, matching) if matching else None
+        rule_set = self._rule_set(request)
+        if rule_set is None:
+            return await self.get_response(request)  # type: ignore[no-any-return, misc]
+        decision = await get_limiter().acount(request, rule_set)
         if decision is not None and not decision.allowed:
             return refusal(decision)
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
-        return add_headers(response, decision) if decision is not None else response
-
-    @staticmethod
-    def _respond(
-        decision: Decision | None,
-        request: HttpRequest,
-        get_response: Callable[[HttpRequest], HttpResponseBase],
-    ) -> HttpResponseBase:
-        if decision is not None and not decision.allowed:
-            return refusal(decision)
-        response = get_response(request)
         return add_headers(response, decision) if decision is not None else response

@@ -31,17 +31,28 @@ def ratelimit_header(decision: Decision) -> str:
 
 def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
     """Add ``RateLimit`` and ``RateLimit-Policy`` to an allowed response."""
-    if decision.results:
-        store = getattr(response.headers, "_store", None)
-        if isinstance(store, dict):
-            # Django's header setter re-encodes and checks every value for
-            # newlines; these are ASCII we built ourselves, so they go straight
-            # into its store (lower-cased name -> (name, value)), saving a few µs.
-            store["ratelimit-policy"] = ("RateLimit-Policy", policy_header(decision))
-            store["ratelimit"] = ("RateLimit", ratelimit_header(decision))
-        else:  # pragma: no cover - a Django without the private store
-            response.headers["RateLimit-Policy"] = policy_header(decision)
-            response.headers["RateLimit"] = ratelimit_header(decision)
+    results = decision.results
+    if not results:
+        return response
+    if len(results) == 1:  # the common case, without the joins
+        result = results[0]
+        rule = result.rule
+        remaining = rule.rate.limit - result.hits
+        policy = rule.policy
+        value = f'"{rule.name}";r={remaining if remaining > 0 else 0};t={ceil(result.reset) or 1}'
+    else:
+        policy, value = policy_header(decision), ratelimit_header(decision)
+    try:
+        # Django's header setter re-encodes and checks every value for
+        # newlines; these are ASCII we built ourselves, so they go straight
+        # into its store (lower-cased name -> (name, value)), saving a few µs.
+        store = response.headers._store
+    except AttributeError:  # pragma: no cover - a Django without the private store
+        response.headers["RateLimit-Policy"] = policy
+        response.headers["RateLimit"] = value
+    else:
+        store["ratelimit-policy"] = ("RateLimit-Policy", policy)
+        store["ratelimit"] = ("RateLimit", value)
     return response
 
 
