@@ -133,6 +133,7 @@ def _on_init(environment: Environment, **kwargs: Any) -> None:
     # (and Django, through prodready) were imported: without this, --run-time
     # would end the test early by the time those imports took.
     gevent.get_hub().loop.update_now()
+    _drop_unnamed_opt_in_classes(environment)
     if isinstance(environment.runner, MasterRunner | WorkerRunner):
         logger.warning(
             "The checks of loadtests/ count what one Locust process sees; with --processes or "
@@ -141,6 +142,19 @@ def _on_init(environment: Environment, **kwargs: Any) -> None:
     for scenario in SCENARIOS:
         if _selected(environment, scenario):
             scenario.prepare(environment)
+
+
+def _drop_unnamed_opt_in_classes(environment: Environment) -> None:
+    # A user class marked opt_in (its endpoint exists only in the app that
+    # prodready loadtest serves for it) runs only when named on the command line.
+    named = set(getattr(environment.parsed_options, "user_classes", None) or ())
+    kept = [
+        cls
+        for cls in environment.user_classes
+        if not getattr(cls, "opt_in", False) or cls.__name__ in named
+    ]
+    if kept and len(kept) < len(environment.user_classes):
+        environment.user_classes[:] = kept
 
 
 def _drop_classes_without_tasks(environment: Environment) -> None:

@@ -67,7 +67,7 @@ class Answer:
     """An HTTP answer: status, headers, raw body and, when it is JSON, the parsed body."""
 
     status: int
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive, as HTTP header names are
     text: str
 
     @property
@@ -88,6 +88,6 @@ def get(url: str, headers: Mapping[str, str] | None = None, timeout: float = 30)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         connection.request("GET", path, headers=dict(headers or {}))
         response = connection.getresponse()
-        return Answer(response.status, dict(response.getheaders()), response.read().decode())
+        return Answer(response.status, response.msg, response.read().decode())
     finally:
         connection.close()

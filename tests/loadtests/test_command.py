@@ -18,7 +18,7 @@ def _parse(*argv: str) -> argparse.Namespace:
 def test_defaults_are_the_demo_with_two_workers_on_every_scenario() -> None:
     options = options_from(_parse())
     assert (options.workers, options.users, options.duration) == (2, 20, 20.0)
-    assert options.scenarios == ("reuse", "probes", "ratelimit")
+    assert options.scenarios == ("pooling", "reuse", "probes", "ratelimit")
     assert options.rules == DEMO_RULES
     assert (options.pool_min, options.pool_max, options.store) == (4, 4, "redis")
 
@@ -42,7 +42,7 @@ def test_durations(text: str, seconds: float) -> None:
     [("reuse", ("reuse",)), ("ratelimit,reuse", ("ratelimit", "reuse")), ("all", None)],
 )
 def test_scenarios(text: str, scenarios: tuple[str, ...] | None) -> None:
-    expected = scenarios or ("reuse", "probes", "ratelimit")
+    expected = scenarios or ("pooling", "reuse", "probes", "ratelimit")
     assert _parse("--scenario", text).scenario == expected
 
 

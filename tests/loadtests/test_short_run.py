@@ -11,6 +11,7 @@ from tests.loadtests.runs import checks, prodready_loadtest
 pytestmark = pytest.mark.integration
 
 EXPECTED = {
+    "pooling.errors",
     "reuse.max_backends",
     "reuse.connections_opened",
     "reuse.errors",
@@ -38,3 +39,6 @@ def test_the_healthy_demo_passes_every_check(tmp_path: Path) -> None:
     # Locust's reports are kept.
     assert list(tmp_path.glob("*-native/reuse/report.html"))
     assert list(tmp_path.glob("*-native/reuse/locust_stats.csv"))
+    # The pooling scenario ran on its own app: one SELECT 1 per request, no middleware.
+    (pooling_stats,) = tmp_path.glob("*-native/pooling/locust_stats.csv")
+    assert "/loadtest/select1/" in pooling_stats.read_text(encoding="utf-8")

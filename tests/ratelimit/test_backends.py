@@ -14,8 +14,7 @@ import pytest
 import redis
 from django.core.cache.backends.locmem import LocMemCache
 
-from prodready.ratelimit import Rule, parse_rules
-from prodready.ratelimit import backends
+from prodready.ratelimit import Rule, backends, parse_rules
 from prodready.ratelimit.backends import CacheBackend, Hit, MemoryBackend
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rate import Rate
@@ -92,7 +91,8 @@ def test_client_plans_stay_bounded_and_junk_headers_are_not_kept() -> None:
     for _ in range(3):
         junk = fake_request(HTTP_X_FORWARDED_FOR=f"{random.random()}" * 100)
         decision = limiter.check(junk, (RULE,))
-        assert decision is not None and decision.allowed
+        assert decision is not None
+        assert decision.allowed
     assert len(limiter._plans) == 0
 
 

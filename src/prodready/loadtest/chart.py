@@ -14,6 +14,7 @@ from prodready.loadtest.compare import Comparison
 from prodready.loadtest.sampler import read_samples
 
 STYLES = {"pgbouncer": "--", "off": "-."}
+LABELS = {"pooling": "SELECT 1, no middleware", "reuse": "/api/items/, the whole demo"}
 COLOURS = {"native": "#2a9d8f", "persistent": "#e76f51", "pgbouncer": "#457b9d", "off": "#8d99ae"}
 
 
@@ -24,37 +25,49 @@ def write_chart(comparison: Comparison, path: Path) -> None:
     )
     modes = list(comparison.results)
     results = [comparison.results[m] for m in modes]
-    rates = [r.throughput() or 0.0 for r in results]
-    every = [[x.metric("reuse", "rps") or 0.0 for x in r.rounds] for r in results]
-    spans = [
-        [rate - min(values) for rate, values in zip(rates, every, strict=True)],
-        [max(values) - rate for rate, values in zip(rates, every, strict=True)],
-    ]
-    rounds = max(len(values) for values in every) if every else 1
-    bars = left.bar(
-        modes,
-        rates,
-        color=[COLOURS.get(m, "grey") for m in modes],
-        yerr=spans if rounds > 1 else None,
-        capsize=4,
-    )
-    for bar, rate in zip(bars, rates, strict=True):
-        left.annotate(
-            f"{rate:.0f}",
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            xytext=(-14, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=9,
+    scenarios = [s for s in ("pooling", "reuse") if any(r.throughput(s) for r in results)]
+    width = 0.8 / max(1, len(scenarios))
+    rounds = 1
+    for index, scenario in enumerate(scenarios):
+        rates = [r.throughput(scenario) or 0.0 for r in results]
+        every = [[x.metric(scenario, "rps") or 0.0 for x in r.rounds] for r in results]
+        rounds = max(len(values) for values in every) if every else 1
+        spans = [
+            [rate - min(values) for rate, values in zip(rates, every, strict=True)],
+            [max(values) - rate for rate, values in zip(rates, every, strict=True)],
+        ]
+        offset = (index - (len(scenarios) - 1) / 2) * width
+        bars = left.bar(
+            [i + offset for i in range(len(modes))],
+            rates,
+            width=width,
+            color=[COLOURS.get(m, "grey") for m in modes],
+            alpha=1.0 if index == 0 else 0.55,
+            hatch="" if index == 0 else "//",
+            yerr=spans if rounds > 1 else None,
+            capsize=3,
+            label=LABELS[scenario],
         )
+        for bar, rate in zip(bars, rates, strict=True):
+            left.annotate(
+                f"{rate:.0f}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    left.set_xticks(range(len(modes)), modes)
     left.set_title(
-        "Throughput of /api/items/, steady state"
+        "Throughput per mode, steady state"
         + (f"\n(median and range of {rounds} rounds)" if rounds > 1 else ""),
         fontsize=10,
     )
     left.set_ylabel("requests per second")
     left.margins(y=0.15)
+    if len(scenarios) > 1:
+        left.legend(fontsize=8)
 
     options = comparison.options
     bound = options.workers * options.pool_max

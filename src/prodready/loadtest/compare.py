@@ -52,9 +52,9 @@ class ModeResult:
         """This mode's results in every round, the earliest first."""
         return [*self.earlier, self]
 
-    def throughput(self) -> float | None:
-        """Return the reuse scenario's steady req/s, the median over the rounds."""
-        rates = [r for result in self.rounds if (r := result.metric("reuse", "rps"))]
+    def throughput(self, scenario: str = "reuse") -> float | None:
+        """Return ``scenario``'s steady req/s, the median over the rounds."""
+        rates = [r for result in self.rounds if (r := result.metric(scenario, "rps"))]
         return statistics.median(rates) if rates else None
 
     def check(self, name: str) -> CheckResult | None:
@@ -86,13 +86,24 @@ class ModeResult:
         return found
 
 
-def ratios(first: ModeResult, second: ModeResult) -> list[float]:
-    """Return ``first``'s reuse req/s over ``second``'s, round by round."""
+def ratios(first: ModeResult, second: ModeResult, scenario: str = "reuse") -> list[float]:
+    """Return ``first``'s req/s in ``scenario`` over ``second``'s, round by round."""
     return [
         a / b
         for x, y in zip(first.rounds, second.rounds, strict=True)
-        if (a := x.metric("reuse", "rps")) and (b := y.metric("reuse", "rps"))
+        if (a := x.metric(scenario, "rps")) and (b := y.metric(scenario, "rps"))
     ]
+
+
+def throughput_scenario(results: dict[str, ModeResult]) -> str:
+    """Return the scenario the throughput target is measured on.
+
+    ``pooling`` (one ``SELECT 1`` per request, no middleware) when it ran: the
+    measurement the target was set on, where the modes differ only in how a
+    connection is got. Otherwise ``reuse`` (the demo's catalogue).
+    """
+    ran = any(r.metric("pooling", "rps") for result in results.values() for r in result.rounds)
+    return "pooling" if ran else "reuse"
 
 
 def spread(values: Sequence[float]) -> str:
@@ -121,12 +132,16 @@ def targets(results: dict[str, ModeResult], workers: int) -> list[Target]:
     """Hold the results to the issue's targets (only those whose figures exist), every round."""
     targets_met: list[Target] = []
     native, off = results.get("native"), results.get("off")
-    found = ratios(native, off) if native and off else []
+    scenario = throughput_scenario(results)
+    found = ratios(native, off, scenario) if native and off else []
     if native and off and found:
-        rates = f"{native.throughput() or 0:.0f} / {off.throughput() or 0:.0f} req/s"
+        rates = (
+            f"{native.throughput(scenario) or 0:.0f} / {off.throughput(scenario) or 0:.0f} req/s"
+        )
+        where = "one SELECT 1 per request" if scenario == "pooling" else "/api/items/"
         targets_met.append(
             Target(
-                "native pool throughput / off",
+                f"native pool throughput / off ({scenario}: {where})",
                 f"{spread(found)}; {rates}",
                 f"≥ {THROUGHPUT_TARGET:g}×",
                 statistics.median(found) >= THROUGHPUT_TARGET,

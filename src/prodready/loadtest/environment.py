@@ -15,7 +15,16 @@ import redis
 from prodready.loadtest.postgres import PgServer, server_version
 from prodready.loadtest.processes import find_pgbouncer
 
-PACKAGES = ("django", "psycopg", "psycopg-pool", "uvicorn", "redis", "locust")
+PACKAGES = (
+    "django",
+    "psycopg",
+    "psycopg-pool",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "redis",
+    "locust",
+)
 
 
 @dataclass(frozen=True, slots=True)

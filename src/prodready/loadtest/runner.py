@@ -57,7 +57,7 @@ class RunOptions:
     users: int = 20
     spawn_rate: float | None = None  # default: every user within a second
     duration: float = 20.0
-    scenarios: tuple[str, ...] = ("reuse", "probes", "ratelimit")
+    scenarios: tuple[str, ...] = ("pooling", "reuse", "probes", "ratelimit")
     pool_min: int = 4
     pool_max: int = 4
     rules: str = DEMO_RULES
@@ -269,14 +269,16 @@ def run_mode(
     with _database_for(options, mode, server, root) as reached:
         env = _app_env(options, mode, reached, scratch)
         prepared = prepare_database(env, options.items, options.tokens)
-        # One server per set of rules: scenarios that share rules share a server.
-        groups: dict[str, list[ScenarioSpec]] = {}
+        # One server per app and set of rules: scenarios that share both share a server.
+        groups: dict[tuple[str, str], list[ScenarioSpec]] = {}
         for name in options.scenarios:
             spec = SCENARIOS[name]
-            groups.setdefault(spec.rules or options.rules, []).append(spec)
-        for rules, specs in groups.items():
+            app = spec.settings or SETTINGS[mode]
+            groups.setdefault((app, spec.rules or options.rules), []).append(spec)
+        for (app, rules), specs in groups.items():
             prefix = f"lt-{secrets.token_hex(5)}"
             served = {**env, "RATELIMIT_RULES": rules, "RATELIMIT_KEY_PREFIX": prefix}
+            served["DJANGO_SETTINGS_MODULE"] = app
             if any(spec.finite for spec in specs):
                 # Locust shares the CPUs: event-loop lag past the default 0.1 s
                 # would make the limiter fail open, which is not what the

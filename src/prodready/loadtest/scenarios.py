@@ -16,6 +16,8 @@ LOAD_RULES = "POST /api/ingest/ 100/h user; GET /api/ 1000000/h ip"
 SETTINGS = dict.fromkeys(MODES, "demo.settings") | {
     "persistent": "prodready.loadtest.persistent_settings"
 }
+# The pooling scenario's app: the demo's DATABASES, no middleware, a SELECT 1 view.
+POOLING_SETTINGS = "prodready.loadtest.pooling_settings"
 # A scenario that stops by itself once its work is done gets at most this long.
 FINITE_SCENARIO_SECONDS = 90.0
 
@@ -29,9 +31,18 @@ class ScenarioSpec:
     rules: str | None  # None: the rules of --rules
     finite: bool = False  # stops by itself when its work is done
     description: str = ""
+    settings: str | None = None  # DJANGO_SETTINGS_MODULE; None: the demo's for the mode
 
 
 SCENARIOS: dict[str, ScenarioSpec] = {
+    "pooling": ScenarioSpec(
+        "pooling",
+        ("SelectOneReader",),
+        None,
+        description="one SELECT 1 per request on an app without middleware (the demo's "
+        "DATABASES): what getting a connection costs, with the rest of a request taken away",
+        settings=POOLING_SETTINGS,
+    ),
     "reuse": ScenarioSpec(
         "reuse",
         ("ItemsReader",),
