@@ -21,7 +21,7 @@ from tests.benchmarks.variants import COMMON, TIGHT, VARIANTS, Variant
 
 # All variants are measured, then all again, PASSES times: a load change on a
 # shared machine then hits every variant of a pass alike.
-PASSES = int(os.environ.get("PRODREADY_BENCH_PASSES", "3"))
+PASSES = int(os.environ.get("PRODREADY_BENCH_PASSES", "5"))
 ROUNDS = 700  # per pass
 ITERATIONS = 5  # requests per timed round
 WARMUP_ROUNDS = 100
