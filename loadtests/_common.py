@@ -251,6 +251,19 @@ def steady_metrics() -> dict[str, float]:
     }
 
 
+def steady_errors_check(scenario: str) -> CheckResult:
+    """Return ``<scenario>.errors``: no request failed after the warm-up."""
+    failures = current_run().steady_failures
+    return CheckResult(
+        name=f"{scenario}.errors",
+        passed=failures == 0,
+        measured=f"{failures} failed requests after warm-up",
+        bound="= 0",
+        detail="see Locust's failures (a pool timeout or 'too many connections' is a 500)",
+        value=float(failures),
+    )
+
+
 def _finish(environment: Environment) -> None:
     run = current_run()
     if run.evaluated or not run.active:

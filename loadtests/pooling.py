@@ -18,7 +18,7 @@ The endpoint exists only in that app, so the user class runs only when named:
 
 from __future__ import annotations
 
-from _common import Scenario, current_run, register
+from _common import Scenario, register, steady_errors_check
 from locust import FastHttpUser, constant, tag, task
 from locust.env import Environment
 
@@ -41,17 +41,7 @@ class SelectOneReader(FastHttpUser):
 
 
 def _evaluate(environment: Environment) -> list[CheckResult]:
-    failures = current_run().steady_failures
-    return [
-        CheckResult(
-            name="pooling.errors",
-            passed=failures == 0,
-            measured=f"{failures} failed requests after warm-up",
-            bound="= 0",
-            detail="see Locust's failures (a pool timeout or 'too many connections' is a 500)",
-            value=float(failures),
-        )
-    ]
+    return [steady_errors_check("pooling")]
 
 
 register(Scenario(name="pooling", user_classes=(SelectOneReader,), evaluate=_evaluate))

@@ -20,7 +20,7 @@ sessions on the database ``DATABASE_URL`` names.
 
 from __future__ import annotations
 
-from _common import EXPECT, Scenario, current_run, output_dir, register
+from _common import EXPECT, Scenario, output_dir, register, steady_errors_check
 from _sampling import SamplerProcess
 from _users import ItemsReaderBase
 from locust import tag, task
@@ -55,15 +55,7 @@ def _warmed_up() -> None:
 
 
 def _evaluate(environment: Environment) -> list[CheckResult]:
-    failures = current_run().steady_failures
-    errors = CheckResult(
-        name="reuse.errors",
-        passed=failures == 0,
-        measured=f"{failures} failed requests after warm-up",
-        bound="= 0",
-        detail="see Locust's failures (a pool timeout or 'too many connections' is a 500)",
-        value=float(failures),
-    )
+    errors = steady_errors_check("reuse")
     if not _sampler:
         missing = CheckResult(
             name="reuse.sampling",
