@@ -93,6 +93,10 @@ def test_client_plans_stay_bounded_and_junk_headers_are_not_kept() -> None:
         decision = limiter.check(junk, (RULE,))
         assert decision is not None
         assert decision.allowed
+        junk = fake_request(ip=f"{random.random()}" * 100)  # as a proxy-aware server wrote it
+        decision = limiter.check(junk, (RULE,))
+        assert decision is not None
+        assert decision.bad_address
     assert len(limiter._plans) == 0
 
 

@@ -128,8 +128,9 @@ class _Plan(NamedTuple):
 # Plans are kept per (rule set, client): the same client sends the same
 # address (and header) request after request. Bounded: cleared when full.
 _MAX_PLANS = 4096
-# A longer X-Forwarded-For is junk or an attack: worked out, never kept.
-_MAX_CACHED_FORWARDED = 256
+# A longer address header (X-Forwarded-For, or REMOTE_ADDR as a proxy-aware
+# server rewrote it) is junk or an attack: worked out, never kept.
+_MAX_CACHED_HEADER = 256
 _MISSING: Any = object()
 # NamedTuple's own constructor is a Python function; on the per-request path
 # the tuple is built directly (same object, a fraction of the cost).
@@ -219,7 +220,7 @@ class Limiter:
         plan = plans.get(key, _MISSING)
         if plan is _MISSING:
             plan = self._make_plan(rule_set, str(remote), str(forwarded), user)
-            if len(forwarded) <= _MAX_CACHED_FORWARDED:
+            if len(forwarded) <= _MAX_CACHED_HEADER and len(remote) <= _MAX_CACHED_HEADER:
                 if len(plans) >= _MAX_PLANS:
                     plans.clear()
                 plans[key] = plan
