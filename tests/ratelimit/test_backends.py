@@ -80,6 +80,8 @@ def test_memory_backend_windows_are_aligned_and_ended_ones_dropped(
     now[0] += 60.0  # past the sweep interval: the ended minute window is dropped
     assert backend.hit([hourly]) == [(2, 3540.0)]
     assert len(backend) == 1
+    now[0] -= 7200.0  # the clock stepped back two hours: a new window, never a longer one
+    assert backend.hit([hourly]) == [(1, 3540.0)]
 
 
 def test_client_plans_stay_bounded_and_junk_headers_are_not_kept() -> None:

@@ -122,6 +122,35 @@ def test_changed_rules_apply_to_a_loaded_middleware() -> None:
         get_limiter().close()
 
 
+def test_a_request_under_old_rules_does_not_file_its_route_among_new_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Thread 1 works out /api/x under the old rules while thread 2's request,
+    # under new settings, resets the routes: /api/x must then follow the new rules.
+    from types import SimpleNamespace
+
+    from prodready.ratelimit import middleware
+    from prodready.ratelimit.rules import parse_rules
+
+    old_rules, new_rules = parse_rules("/api/ 5/m ip"), parse_rules("/other/ 1/m ip")
+    current = [old_rules]
+    monkeypatch.setattr(middleware, "get_rules", lambda: current[0])
+    limiter = middleware.RateLimitMiddleware(lambda request: None)
+    work_out = limiter._route
+
+    def interleaved(request: Any, rules: Any) -> Any:
+        found = work_out(request, rules)
+        monkeypatch.setattr(limiter, "_route", work_out)
+        current[0] = new_rules  # meanwhile, in another thread
+        limiter._rule_set(SimpleNamespace(method="GET", path_info="/other/"))  # type: ignore[arg-type]
+        return found
+
+    request = SimpleNamespace(method="GET", path_info="/api/x")
+    monkeypatch.setattr(limiter, "_route", interleaved)
+    assert limiter._rule_set(request) is not None  # type: ignore[arg-type]  # old rules
+    assert limiter._rule_set(request) is None  # type: ignore[arg-type]  # no new rule matches
+
+
 def test_async_path_limits_exactly() -> None:
     async def run() -> list[int]:
         client = AsyncClient()

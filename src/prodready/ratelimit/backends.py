@@ -231,13 +231,15 @@ class MemoryBackend:
 
     def hit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment each counter in memory."""
-        now = _time()
         counts: list[Count] = []
         with self._lock:
+            now = _time()  # under the lock: windows open in the order of the hits
             counters = self._counters
             for key, period in hits:
                 entry = counters.get(key)
-                if entry is None or now >= entry[0]:
+                # A new window when the counter's has ended, or when the clock
+                # stepped back before its start (NTP, a resumed VM).
+                if entry is None or not entry[0] - period <= now < entry[0]:
                     # Windows are aligned on multiples of the period, as in Redis.
                     counters[key] = entry = [(now // period + 1) * period, 0]
                 entry[1] += 1

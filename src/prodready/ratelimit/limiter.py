@@ -141,6 +141,10 @@ BAD_ADDRESS = Decision(allowed=False, bad_address=True)
 class Limiter:
     """Count requests in fixed windows and decide, for the middleware and the decorator.
 
+    The settings are read when a client is first seen and remembered with its
+    counter keys: to change them, build a new limiter (``get_limiter()`` does
+    when the Django settings change).
+
     Args:
         backend: Where the counters live.
         key_prefix: Prefix of every counter key.

@@ -33,6 +33,8 @@ def _exempt(request: HttpRequest) -> bool:
 
 # Routes remembered per middleware (method, path, urlconf); bounded: cleared when full.
 _MAX_ROUTES = 4096
+_MAX_CACHED_PATH = 512
+_Route = tuple[str | None, str, Any]
 _MISSING: Any = object()
 
 
@@ -56,23 +58,27 @@ class RateLimitMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
-        # (method, path, urlconf) -> the rules that apply, or None; built for
-        # the rules of self._rules (the settings can change under tests).
-        self._rules: tuple[Rule, ...] | None = None
-        self._routes: dict[tuple[str | None, str, Any], RuleSet | None] = {}
+        # The rules the routes were worked out for (the settings can change
+        # under tests), and (method, path, urlconf) -> the rules that apply or
+        # None. One attribute, replaced whole: a request still under the old
+        # rules cannot file its answer among the new ones.
+        self._routes: tuple[tuple[Rule, ...] | None, dict[_Route, RuleSet | None]] = (None, {})
         self._rule_sets: dict[tuple[Rule, ...], RuleSet] = {}
 
     def _rule_set(self, request: HttpRequest) -> RuleSet | None:
         rules = get_rules()
-        if rules is not self._rules:
-            self._rules, self._routes, self._rule_sets = rules, {}, {}
+        known, routes = self._routes
+        if rules is not known:
+            routes = {}
+            self._routes = (rules, routes)
         route = (request.method, request.path_info, request.__dict__.get("urlconf"))
-        found = self._routes.get(route, _MISSING)
+        found = routes.get(route, _MISSING)
         if found is _MISSING:
             found = self._route(request, rules)
-            if len(self._routes) >= _MAX_ROUTES:
-                self._routes.clear()
-            self._routes[route] = found
+            if len(route[1]) <= _MAX_CACHED_PATH:  # a longer path is a scan: not kept
+                if len(routes) >= _MAX_ROUTES:
+                    routes.clear()
+                routes[route] = found
         return found  # type: ignore[no-any-return]
 
     def _route(self, request: HttpRequest, rules: tuple[Rule, ...]) -> RuleSet | None:
@@ -80,7 +86,10 @@ class RateLimitMiddleware:
         matching = tuple([r for r in rules if r.matches(method, path)])  # type: ignore[arg-type]
         if not matching or _exempt(request):
             return None
-        # One RuleSet per distinct set of rules, however many paths share it.
+        # One RuleSet per distinct set of rules, however many paths share it
+        # (so that the limiter's per-client plans are shared too).
+        if len(self._rule_sets) >= _MAX_ROUTES:
+            self._rule_sets.clear()
         return self._rule_sets.setdefault(matching, RuleSet(matching))
 
     def __call__(self, request: HttpRequest) -> Any:

@@ -38,8 +38,9 @@ def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseB
         result = results[0]
         rule = result.rule
         remaining = rule.rate.limit - result.hits
+        reset = ceil(result.reset)
         policy = rule.policy
-        value = f'"{rule.name}";r={remaining if remaining > 0 else 0};t={ceil(result.reset) or 1}'
+        value = f'"{rule.name}";r={remaining if remaining > 0 else 0};t={reset if reset > 1 else 1}'
     else:
         policy, value = policy_header(decision), ratelimit_header(decision)
     try:
