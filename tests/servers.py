@@ -16,19 +16,14 @@ from pathlib import Path
 
 import psycopg
 
+from prodready.loadtest.processes import free_port, stop_process
+
 REPO = Path(__file__).resolve().parent.parent
 PG_HOST = os.environ.get("PRODREADY_TEST_PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("PRODREADY_TEST_PGPORT", "5432"))
 PG_USER = os.environ.get("PRODREADY_TEST_PGUSER", "postgres")
 REDIS_HOST = "127.0.0.1"
 REDIS_PORT = int(os.environ.get("PRODREADY_TEST_REDIS_PORT", "6379"))
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def admin_conn(dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
@@ -215,9 +210,4 @@ def uvicorn_server(
             time.sleep(0.5 * workers)
             yield f"http://127.0.0.1:{port}", log
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from prodready.loadtest.processes import stop_process
 from tests.servers import REPO, free_port, uvicorn_command, wait_for_port
 
 
@@ -53,12 +54,7 @@ def serve(env: Mapping[str, str], workers: int = 1) -> Iterator[Server]:
                 time.sleep(0.5 * workers)
             yield Server(f"http://127.0.0.1:{port}", log, process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
             log.unlink(missing_ok=True)
 
 

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from prodready.loadtest.postgres import PgServer
@@ -42,7 +43,7 @@ min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 1000
 ignore_startup_parameters = extra_float_digits
-"""
+{settings}"""
 
 
 class ServerError(RuntimeError):
@@ -65,15 +66,16 @@ def find_pgbouncer() -> str | None:
     )
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> int:
+    """Stop ``process`` with SIGTERM, or SIGKILL after ``timeout`` seconds; return its status."""
     if process.poll() is not None:
-        return
+        return process.returncode
     process.terminate()
     try:
-        process.wait(timeout=timeout)
+        return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait(timeout=10)
+        return process.wait(timeout=10)
 
 
 def _tail(path: Path, chars: int = 2000) -> str:
@@ -89,6 +91,14 @@ def _listening(port: int) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class PgbouncerProcess:
+    """A pgbouncer that :func:`pgbouncer_in` started: its port and process id."""
+
+    port: int
+    pid: int
+
+
 @contextlib.contextmanager
 def running_pgbouncer(server: PgServer, pool_size: int, log_copy: Path) -> Iterator[int]:
     """Run pgbouncer in transaction mode in front of ``server``; yield its port.
@@ -99,8 +109,8 @@ def running_pgbouncer(server: PgServer, pool_size: int, log_copy: Path) -> Itera
     """
     directory = Path(tempfile.mkdtemp(prefix="prodready-pgbouncer-"))
     try:
-        with _pgbouncer_in(directory, server, pool_size) as port:
-            yield port
+        with pgbouncer_in(directory, server, pool_size) as process:
+            yield process.port
     finally:
         with contextlib.suppress(OSError):
             shutil.copyfile(directory / "pgbouncer.log", log_copy)
@@ -108,8 +118,24 @@ def running_pgbouncer(server: PgServer, pool_size: int, log_copy: Path) -> Itera
 
 
 @contextlib.contextmanager
-def _pgbouncer_in(directory: Path, server: PgServer, pool_size: int) -> Iterator[int]:
-    binary = find_pgbouncer()
+def pgbouncer_in(
+    directory: Path,
+    server: PgServer,
+    pool_size: int,
+    *,
+    binary: str | None = None,
+    settings: str = "",
+) -> Iterator[PgbouncerProcess]:
+    """Run pgbouncer in transaction mode from ``directory`` in front of ``server``.
+
+    Its configuration, user list and log (``pgbouncer.log``) go in
+    ``directory``, which the caller removes; ``settings`` are more lines of
+    its ``[pgbouncer]`` section. It is stopped when the block ends.
+
+    Raises:
+        ServerError: pgbouncer is not installed or did not start (with its log's end).
+    """
+    binary = binary or find_pgbouncer()
     if binary is None:
         raise ServerError(
             "pgbouncer is not installed; install Debian's 'pgbouncer' package or set "
@@ -128,6 +154,7 @@ def _pgbouncer_in(directory: Path, server: PgServer, pool_size: int) -> Iterator
             listen_port=port,
             directory=directory,
             pool_size=pool_size,
+            settings=settings,
         ),
         encoding="utf-8",
     )
@@ -149,9 +176,9 @@ def _pgbouncer_in(directory: Path, server: PgServer, pool_size: int) -> Iterator
             if process.poll() is not None or time.monotonic() > deadline:
                 raise ServerError(f"pgbouncer did not start; its log ends:\n{_tail(log)}")
             time.sleep(0.05)
-        yield port
+        yield PgbouncerProcess(port=port, pid=process.pid)
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def _get_status(url: str) -> int | None:
@@ -221,4 +248,4 @@ def running_uvicorn(
             time.sleep(0.1)
         yield base
     finally:
-        _stop(process)
+        stop_process(process)

@@ -28,7 +28,7 @@ import redis
 from prodready.loadtest.checks import CheckResult, Outcome
 from prodready.loadtest.postgres import PgServer, fresh_database
 from prodready.loadtest.prepare import Prepared, prepare_database
-from prodready.loadtest.processes import running_pgbouncer, running_uvicorn
+from prodready.loadtest.processes import running_pgbouncer, running_uvicorn, stop_process
 from prodready.loadtest.progress import Progress
 from prodready.loadtest.scenarios import (
     DEMO_RULES,
@@ -195,19 +195,10 @@ def run_locust(
             return process.wait(timeout=seconds + 120)
         except subprocess.TimeoutExpired:
             # Locust hangs: stop it; it evaluates its checks on SIGTERM too.
-            return _stop_locust(process) or 1
+            return stop_process(process, timeout=20) or 1
         except BaseException:  # Ctrl-C: stop Locust as well, then let it through
-            _stop_locust(process)
+            stop_process(process, timeout=20)
             raise
-
-
-def _stop_locust(process: subprocess.Popen[bytes]) -> int:
-    process.terminate()
-    try:
-        return process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait(timeout=10)
 
 
 def _run_scenario(

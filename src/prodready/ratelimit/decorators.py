@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction
 
+from prodready.ratelimit.limiter import RuleSet
 from prodready.ratelimit.middleware import EXEMPT_ATTRIBUTE
 from prodready.ratelimit.rate import parse_rate
 from prodready.ratelimit.responses import add_headers, refusal
@@ -43,13 +44,19 @@ def ratelimit(
 
     def decorate(view: View) -> View:
         name = f"view-{view.__module__}.{view.__qualname__}-{parsed}-{key}".replace(" ", "")
-        rules = (Rule(prefix="/", rate=parsed, key=key, methods=wanted, name=name),)
+        rule = Rule(prefix="/", rate=parsed, key=key, methods=wanted, name=name)
+        # Worked out once, here, rather than on every request.
+        rule_set = RuleSet((rule,))
+
+        def applies(request: Any) -> bool:
+            return rule.matches(request.method, request.path_info)
 
         if iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-                decision = await get_limiter().acheck(request, rules)
+                limiter = get_limiter()
+                decision = await limiter.acount(request, rule_set) if applies(request) else None
                 if decision is not None and not decision.allowed:
                     return refusal(decision)
                 response = await view(request, *args, **kwargs)
@@ -59,7 +66,7 @@ def ratelimit(
 
         @functools.wraps(view)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-            decision = get_limiter().check(request, rules)
+            decision = get_limiter().count(request, rule_set) if applies(request) else None
             if decision is not None and not decision.allowed:
                 return refusal(decision)
             response = view(request, *args, **kwargs)

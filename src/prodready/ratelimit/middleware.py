@@ -63,7 +63,6 @@ class RateLimitMiddleware:
         # None. One attribute, replaced whole: a request still under the old
         # rules cannot file its answer among the new ones.
         self._routes: tuple[tuple[Rule, ...] | None, dict[_Route, RuleSet | None]] = (None, {})
-        self._rule_sets: dict[tuple[Rule, ...], RuleSet] = {}
 
     def _rule_set(self, request: HttpRequest) -> RuleSet | None:
         rules = get_rules()
@@ -88,9 +87,7 @@ class RateLimitMiddleware:
             return None
         # One RuleSet per distinct set of rules, however many paths share it
         # (so that the limiter's per-client plans are shared too).
-        if len(self._rule_sets) >= _MAX_ROUTES:
-            self._rule_sets.clear()
-        return self._rule_sets.setdefault(matching, RuleSet(matching))
+        return get_limiter().rule_set(matching)
 
     def __call__(self, request: HttpRequest) -> Any:
         """Limit a request (sync path; the async path is ``__acall__``)."""
