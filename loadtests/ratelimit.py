@@ -7,8 +7,8 @@ requests; the test stops by itself once all of them are answered:
   ``/api/items/`` under the tightest ``ip`` rule of ``RATELIMIT_RULES`` that
   covers it (the demo's ``GET /api/ 1000/h ip``);
 - users: ``TokenOverQuota`` users, one per API token, post CSV files to
-  ``/api/ingest/`` under the tightest ``user`` rule (the demo's
-  ``POST /api/ingest/ 100/h user``). Tokens come from ``LOADTEST_TOKENS``
+  ``/api/ingest/`` under the tightest rule counting users (``user`` or ``user_or_ip``; the demo's
+  ``POST /api/ingest/ 100/h user_or_ip``). Tokens come from ``LOADTEST_TOKENS``
   (comma-separated); without it, ``LOADTEST_TOKEN_COUNT`` (default 3) are
   issued at start with the demo's ``issue_token`` command, which needs the
   app's ``DATABASE_URL``.
@@ -211,7 +211,8 @@ def _missing(name: str, what: str) -> CheckResult:
         passed=False,
         measured=reason,
         bound=f"a rule of RATELIMIT_RULES {what}",
-        detail="set RATELIMIT_RULES, e.g. 'POST /api/ingest/ 100/h user; GET /api/ 1000/h ip'",
+        detail="set RATELIMIT_RULES, e.g. "
+        "'POST /api/ingest/ 100/h user_or_ip; GET /api/ 1000/h ip'",
     )
 
 

@@ -191,14 +191,23 @@ def uvicorn_command(
 
 @contextlib.contextmanager
 def uvicorn_server(
-    env: Mapping[str, str], workers: int = 1, app: str = "demo.asgi:application"
+    env: Mapping[str, str],
+    workers: int = 1,
+    app: str = "demo.asgi:application",
+    *,
+    lifespan: str = "off",
+    settle: bool = True,
 ) -> Iterator[tuple[str, Path]]:
-    """Serve ``app`` under real uvicorn on a free port; yield its base URL and log file."""
+    """Serve ``app`` under real uvicorn on a free port; yield its base URL and log file.
+
+    With ``settle=False`` the URL is yielded as soon as the port accepts
+    connections, before the workers are ready: the first burst after a start.
+    """
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-uvicorn-{uuid.uuid4().hex[:8]}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            uvicorn_command(app, port, workers, lifespan="off"),
+            uvicorn_command(app, port, workers, lifespan=lifespan),
             env=dict(env),
             cwd=REPO,
             stdout=sink,
@@ -206,8 +215,9 @@ def uvicorn_server(
         )
         try:
             wait_for_port(port, timeout=30)
-            # With several workers the port opens before every worker is ready.
-            time.sleep(0.5 * workers)
+            if settle:
+                # With several workers the port opens before every worker is ready.
+                time.sleep(0.5 * workers)
             yield f"http://127.0.0.1:{port}", log
         finally:
             stop_process(process)

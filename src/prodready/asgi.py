@@ -9,7 +9,8 @@ The ASGI ``lifespan`` scope, which Django's own handler refuses ("Django can
 only handle ASGI/HTTP connections, not lifespan."), is answered here:
 
 - start-up reports a bad configuration as ``lifespan.startup.failed`` with the
-  profile's message, runs prodready's system checks, opens the native
+  profile's message, runs prodready's system checks, keeps ``REMOTE_ADDR`` the
+  connection's peer under uvicorn's proxy headers (:mod:`prodready.peer`), opens the native
   connection pools without waiting (a worker whose database is down still
   starts, and reports not-ready) and installs the SIGTERM drain
   (:mod:`prodready.drain`);
@@ -35,6 +36,7 @@ from prodready.conf import get_conf
 from prodready.drain import SignalDrain
 from prodready.exceptions import ConfigurationError, ProdreadyError
 from prodready.lifecycle import is_draining, reset, start_draining
+from prodready.peer import keep_peer, restore_peer
 from prodready.pools import close_pools, open_pools
 
 Scope = MutableMapping[str, Any]
@@ -75,6 +77,7 @@ class Application:
             raise StartupFailed(self.setup_error)
         if scope["type"] == "http":
             send = _closing_while_draining(send)
+        restore_peer(scope)
         await self.app(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -102,6 +105,7 @@ class Application:
         if self.setup_error is not None:
             raise StartupFailed(self.setup_error)
         _run_checks()
+        _keep_peer()
         opened = open_pools()
         if opened:
             logger.info("Connection pools opening in the background: %s.", ", ".join(opened))
@@ -121,6 +125,26 @@ class Application:
         except Exception:  # close_pools() logs per pool; this is anything around it
             logger.exception("Closing the connection pools failed.")
         await _close_limiter()
+
+
+def _keep_peer() -> None:
+    allowed = keep_peer()
+    if allowed is not None:
+        # Both uvicorn and the limiter would read X-Forwarded-For: say which one counts.
+        logger.warning(
+            "uvicorn's --proxy-headers is on (its default; forwarded-allow-ips %s): prodready "
+            "keeps REMOTE_ADDR as the connection's peer, so X-Forwarded-For counts only as "
+            "RATELIMIT_TRUSTED_PROXIES=%s says. Start uvicorn with --no-proxy-headers (and "
+            "name your proxies in RATELIMIT_TRUSTED_PROXIES) to silence this.",
+            allowed,
+            _shown(get_conf().ratelimit_trusted_proxies),
+        )
+
+
+def _shown(trusted: object) -> str:
+    if isinstance(trusted, tuple):
+        return ",".join(str(network) for network in trusted)
+    return str(trusted)
 
 
 def _run_checks() -> None:

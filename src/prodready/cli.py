@@ -95,7 +95,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Migrate, seed and serve the demo project under uvicorn."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings")
+    # The demo's own settings, whatever project the shell was set up for.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
     if args.workers is not None:
         # The settings read WEB_CONCURRENCY too (connection budget, checks).
         os.environ["WEB_CONCURRENCY"] = str(args.workers)
@@ -130,6 +131,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         port=args.port,
         workers=profile.web_concurrency,
         log_level="info",
+        # X-Forwarded-For is read by the rate limiter alone (RATELIMIT_TRUSTED_PROXIES).
+        proxy_headers=False,
         # In-flight requests get this long to finish on Ctrl-C / SIGTERM.
         timeout_graceful_shutdown=20,
     )

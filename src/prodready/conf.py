@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from prodready.ratelimit.identity import TrustedProxies
 
 _DEFAULTS: dict[str, Any] = {
     "PROFILE": "dev",
@@ -18,7 +21,7 @@ _DEFAULTS: dict[str, Any] = {
         "TRUSTED_PROXIES": 0,
         "FAIL_OPEN": True,
         "IPV6_PREFIX": 64,
-        "TIMEOUT": 0.1,
+        "TIMEOUT": 0.5,
         "KEY_PREFIX": "rl",
         "REDIS_CLUSTER": False,
     },
@@ -36,7 +39,7 @@ class Conf:
     redis_url: str | None
     ratelimit_enabled: bool
     ratelimit_rules: str
-    ratelimit_trusted_proxies: int
+    ratelimit_trusted_proxies: TrustedProxies
     ratelimit_fail_open: bool
     ratelimit_ipv6_prefix: int
     ratelimit_timeout: float
@@ -49,7 +52,15 @@ class Conf:
 
 
 def get_conf() -> Conf:
-    """Read ``settings.PRODREADY`` (written by the profile), filling in defaults."""
+    """Read ``settings.PRODREADY`` (written by the profile), filling in defaults.
+
+    Raises:
+        ValueError: when ``RATELIMIT["TRUSTED_PROXIES"]`` is neither a hop count
+            nor a list of networks (the profile refuses such a value first).
+    """
+    # Imported here: the rate-limit package imports this module.
+    from prodready.ratelimit.identity import parse_trusted_proxies
+
     given: dict[str, Any] = getattr(settings, "PRODREADY", {})
     merged = {**_DEFAULTS, **given}
     ratelimit = {**_DEFAULTS["RATELIMIT"], **merged["RATELIMIT"]}
@@ -61,7 +72,7 @@ def get_conf() -> Conf:
         redis_url=merged["REDIS_URL"],
         ratelimit_enabled=bool(ratelimit["ENABLED"]),
         ratelimit_rules=str(ratelimit["RULES"]),
-        ratelimit_trusted_proxies=int(ratelimit["TRUSTED_PROXIES"]),
+        ratelimit_trusted_proxies=parse_trusted_proxies(ratelimit["TRUSTED_PROXIES"]),
         ratelimit_fail_open=bool(ratelimit["FAIL_OPEN"]),
         ratelimit_ipv6_prefix=int(ratelimit["IPV6_PREFIX"]),
         ratelimit_timeout=float(ratelimit["TIMEOUT"]),

@@ -1,7 +1,8 @@
-"""The catalog's JSON views: item list pagination and CSV ingest over HTTP."""
+"""The catalog's JSON views: item list pagination and CSV or .xlsx ingest over HTTP."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from demo.catalog.ingest import MAX_BYTES, MAX_ROWS
 from demo.catalog.models import CopyrightItem
 from demo.catalog.views import PAGE_SIZE
-from tests.demo.helpers import upload
+from tests.demo.helpers import upload, xlsx, xlsx_upload
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -304,6 +305,77 @@ def test_ingest_answers_400_and_creates_nothing_for_a_bad_file(
     assert body["error"] == error
     assert in_detail in body["detail"]
     assert not CopyrightItem.objects.exists()
+
+
+def test_ingest_creates_the_rows_of_an_xlsx_workbook(client: Client, token: str) -> None:
+    rows: list[list[Any]] = [
+        ["Title", "Rights_Holder", "Year", "Registration_Number"],
+        ["Ulysses", "James Joyce", 1922, "A-1"],
+        ["Dubliners", "James Joyce", 1914.0, 12345],
+        ["Moby-Dick", "Herman Melville", None, None],
+    ]
+
+    response = client.post(INGEST, {"file": xlsx_upload(rows)}, **_auth(token))
+
+    assert response.status_code == 201
+    assert response.json() == {"created": 3}
+    assert list(
+        CopyrightItem.objects.order_by("id").values_list(
+            "title", "rights_holder", "year", "registration_number"
+        )
+    ) == [
+        ("Ulysses", "James Joyce", 1922, "A-1"),
+        ("Dubliners", "James Joyce", 1914, "12345"),
+        ("Moby-Dick", "Herman Melville", None, ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "error", "in_detail"),
+    [
+        (
+            xlsx([["title", "rights_holder"], ["A", "X"]])[:300],
+            "test.xlsx",
+            "invalid workbook",
+            "save it again",
+        ),
+        (b"\xd0\xcf\x11\xe0" + bytes(508), "test.xls", "unsupported format", "as .xlsx"),
+        (xlsx([["title", "year"], ["A", 1999]]), "test.xlsx", "missing columns", "rights_holder"),
+        (
+            xlsx([["title", "rights_holder", "year"], ["A", "X", 1999.5]]),
+            "test.xlsx",
+            "invalid year",
+            "Row 2",
+        ),
+        (xlsx([]), "test.xlsx", "empty file", "empty"),
+    ],
+    ids=["broken", "xls", "missing-column", "fractional-year", "empty"],
+)
+def test_ingest_answers_400_and_creates_nothing_for_a_bad_workbook(
+    client: Client, token: str, data: bytes, name: str, error: str, in_detail: str
+) -> None:
+    response = client.post(INGEST, {"file": upload(data, name)}, **_auth(token))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == error
+    assert in_detail in body["detail"]
+    assert body["detail"].endswith(".")
+    assert not CopyrightItem.objects.exists()
+
+
+def test_ingest_answers_400_to_a_workbook_when_openpyxl_is_missing(
+    client: Client, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workbook = xlsx_upload([["title", "rights_holder"], ["A", "X"]])
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # import openpyxl now fails
+
+    response = client.post(INGEST, {"file": workbook}, **_auth(token))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported format"
+    assert "install prodready[demo]" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

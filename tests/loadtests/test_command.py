@@ -27,7 +27,7 @@ def test_short_is_the_ci_version() -> None:
     options = options_from(_parse("--short"))
     assert options.duration == 4.0
     assert options.rules == SHORT_RULES
-    assert "POST /api/ingest/ 100/h user" in SHORT_RULES
+    assert "POST /api/ingest/ 100/h user_or_ip" in SHORT_RULES
 
 
 @pytest.mark.parametrize(

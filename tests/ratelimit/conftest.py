@@ -11,9 +11,11 @@ import redis
 
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.store import redis_backend
+from prodready.settings.profiles import Profile
 from tests.servers import REDIS_HOST, REDIS_PORT, unique_prefix
 
 REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+DEFAULT_TIMEOUT = float(Profile.model_fields["ratelimit_timeout"].default)
 
 
 def fake_request(
@@ -40,7 +42,7 @@ def prefix() -> Iterator[str]:
 @pytest.fixture
 def redis_limiter(prefix: str) -> Iterator[Limiter]:
     """A limiter on the shared Redis, with the test's own key prefix."""
-    # A generous timeout: these tests count; a loaded machine must not fail them open.
-    limiter = Limiter(redis_backend(REDIS_URL, 5.0), key_prefix=prefix)
+    # The default timeout: a loaded machine must not fail these counts open.
+    limiter = Limiter(redis_backend(REDIS_URL, DEFAULT_TIMEOUT), key_prefix=prefix)
     yield limiter
     limiter.close()

@@ -36,9 +36,8 @@ LOCMEM = {
 def _prodready(rules: str, redis_url: str | None = REDIS_URL, **ratelimit: Any) -> dict[str, Any]:
     return {
         "REDIS_URL": redis_url,
-        # A generous store timeout: these tests are about counting, and a loaded
-        # machine must not turn a slow answer into a fail-open request.
-        "RATELIMIT": {"RULES": rules, "KEY_PREFIX": unique_prefix(), "TIMEOUT": 2, **ratelimit},
+        # The default store timeout: a slow machine must not fail requests open.
+        "RATELIMIT": {"RULES": rules, "KEY_PREFIX": unique_prefix(), **ratelimit},
     }
 
 
@@ -252,6 +251,50 @@ def test_decorator_on_an_async_view() -> None:
         return statuses
 
     assert asyncio.run(run()) == [200, 200, 429]
+
+
+@pytest.mark.limits(rules="GET /api/ 3/m ip")
+def test_head_is_counted_under_a_get_rule() -> None:
+    client = Client()
+    heads = [client.head("/api/ok/").status_code for _ in range(3)]
+    assert heads == [200, 200, 200]
+    assert client.get("/api/ok/").status_code == 429
+    assert client.head("/api/ok/").status_code == 429
+
+
+@pytest.mark.limits(rules="POST /api/ 1/m ip")
+def test_a_post_rule_does_not_count_head_or_get() -> None:
+    client = Client()
+    assert _statuses(client, 3) == [200, 200, 200]
+    assert [client.head("/api/ok/").status_code for _ in range(3)] == [200, 200, 200]
+
+
+@pytest.mark.limits(rules="GET /api/ 3/h ip; GET /api/ok/ 2/m ip")
+def test_retry_after_covers_every_rule_with_nothing_left() -> None:
+    client = Client()
+    assert _statuses(client, 2) == [200, 200]
+    refused = client.get("/api/ok/")
+    # The minute rule refused; the hour rule is now at its limit too, so only
+    # its reset lets the next request through.
+    assert refused.status_code == 429
+    resets = {
+        name: (int(left), int(reset))
+        for name, left, reset in re.findall(r'"([^"]+)";r=(\d+);t=(\d+)', refused["RateLimit"])
+    }
+    assert sorted(left for left, _ in resets.values()) == [0, 0]
+    latest = max(reset for _, reset in resets.values())
+    assert refused["Retry-After"] == str(latest)
+    assert json.loads(refused.content)["retry_after"] == latest
+
+
+def test_a_cluster_down_at_start_follows_the_policy() -> None:
+    for fail_open, status in ((True, 200), (False, 503)):
+        settings = _prodready(
+            "/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=fail_open, REDIS_CLUSTER=True
+        )
+        with override_settings(PRODREADY=settings):
+            assert _statuses(Client(), 5) == [status] * 5
+            get_limiter().close()
 
 
 def _closed_port_url() -> str:

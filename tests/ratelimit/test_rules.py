@@ -38,6 +38,14 @@ def test_several_methods() -> None:
     assert not rule.matches("GET", "/y/")
 
 
+def test_a_get_rule_covers_head_and_nothing_else() -> None:
+    (get,) = parse_rules("GET /x/ 1/s ip")
+    (post,) = parse_rules("POST /x/ 1/s ip")
+    assert [get.matches(m, "/x/") for m in ("GET", "HEAD", "POST")] == [True, True, False]
+    assert [post.matches(m, "/x/") for m in ("GET", "HEAD", "POST")] == [False, False, True]
+    assert get.methods == frozenset({"GET"})  # as written: names and policies do not change
+
+
 def test_empty_rules_and_blank_pieces() -> None:
     assert parse_rules("") == ()
     assert len(parse_rules(" ; GET /a/ 1/s ; ")) == 1

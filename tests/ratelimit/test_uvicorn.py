@@ -2,39 +2,64 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
+import secrets
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
+import urllib3
 
+from prodready.loadtest.burst import burst, statuses
+from prodready.loadtest.processes import stop_process
 from tests.ratelimit.conftest import REDIS_URL
-from tests.servers import RedisServer, base_env, unique_prefix, uvicorn_server
+from tests.servers import (
+    REPO,
+    RedisServer,
+    base_env,
+    free_port,
+    unique_prefix,
+    uvicorn_server,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.integration
 
 
 def _env(prefix: str, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
-    # 300 client threads and the servers saturate this 2-core machine: event-loop
-    # lag would count against the default 0.1 s store timeout and turn some
-    # requests into (logged) fail-open ones. These tests measure counting, so
-    # they give the store a generous timeout; the outage tests set their own.
+    # Every setting not named here is the default: RATELIMIT_TIMEOUT above all.
     settings = {
         "DJANGO_SETTINGS_MODULE": "tests.ratelimit.app_settings",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": redis_url,
         "RATELIMIT_RULES": "GET /api/ 100/h ip",
         "RATELIMIT_KEY_PREFIX": prefix,
-        "RATELIMIT_TIMEOUT": "2",
     }
     return base_env(**{**settings, **extra})
+
+
+def _staging(prefix: str, **extra: str) -> dict[str, str]:
+    """The demo's whole middleware chain under the staging profile, over plain HTTP."""
+    return _env(
+        prefix,
+        DJANGO_SETTINGS_MODULE="tests.ratelimit.burst_settings",
+        APP_PROFILE="staging",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        **extra,
+    )
 
 
 def _get(url: str) -> int:
@@ -114,11 +139,7 @@ def _until(predicate: Callable[[], bool], seconds: float = 15) -> None:
 def test_redis_outage_and_recovery(prefix: str, fail_open: str, outage_status: int) -> None:
     with RedisServer() as store:
         env = _env(
-            prefix,
-            store.url,
-            RATELIMIT_FAIL_OPEN=fail_open,
-            RATELIMIT_RULES="GET /api/ 5/h ip",
-            RATELIMIT_TIMEOUT="0.1",
+            prefix, store.url, RATELIMIT_FAIL_OPEN=fail_open, RATELIMIT_RULES="GET /api/ 5/h ip"
         )
         with uvicorn_server(env) as (url, log):
             before = [_get(f"{url}/api/ok/") for _ in range(6)]
@@ -140,7 +161,7 @@ def test_redis_outage_and_recovery(prefix: str, fail_open: str, outage_status: i
 
 def test_hung_redis_is_given_up_on_and_the_policy_applies(prefix: str) -> None:
     with RedisServer() as store:
-        env = _env(prefix, store.url, RATELIMIT_FAIL_OPEN="false", RATELIMIT_TIMEOUT="0.1")
+        env = _env(prefix, store.url, RATELIMIT_FAIL_OPEN="false")
         with uvicorn_server(env) as (url, log):
             assert _get(f"{url}/api/ok/") == 200
             assert store.process is not None
@@ -153,3 +174,115 @@ def test_hung_redis_is_given_up_on_and_the_policy_applies(prefix: str) -> None:
     assert hung == [503] * 5
     assert len(warnings) == 1
     assert "(TimeoutError: " in warnings[0]
+
+
+@pytest.fixture
+def saturated_cpu() -> Iterator[None]:
+    """Keep every core busy with other processes, as a noisy neighbour would."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range((os.cpu_count() or 2) + 1)
+    ]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+BURSTS = 20
+
+
+@pytest.mark.usefixtures("saturated_cpu")
+def test_simultaneous_bursts_admit_exactly_the_limit_with_default_settings(prefix: str) -> None:
+    # The attack the limiter exists for: 300 connections opened together and
+    # released in the same instant, the first burst as soon as the port
+    # accepts connections, the CPU saturated, and every setting the default.
+    rounds: list[Counter[int]] = []
+    try:
+        with uvicorn_server(
+            _staging(prefix, WEB_CONCURRENCY="2"), workers=2, lifespan="on", settle=False
+        ) as (url, log):
+            for _ in range(BURSTS):
+                rounds.append(statuses(asyncio.run(burst(f"{url}/api/ok/", 300))))
+                _cleanup(prefix)
+            warnings = _warnings(log)
+    finally:
+        _cleanup(prefix)
+    assert rounds == [Counter({200: 100, 429: 200})] * BURSTS
+    assert warnings == []
+
+
+def _spoofed(url: str, n: int) -> Counter[int]:
+    answers = []
+    for _ in range(n):
+        forged = f"203.0.113.{random.randrange(1, 255)}, 198.51.100.{random.randrange(1, 255)}"
+        request = urllib.request.Request(url, headers={"X-Forwarded-For": forged})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+                answers.append(int(response.status))
+        except urllib.error.HTTPError as err:
+            answers.append(int(err.code))
+    return Counter(answers)
+
+
+def test_forwarded_for_from_a_loopback_peer_never_picks_the_key_under_uvicorn_defaults(
+    prefix: str,
+) -> None:
+    # uvicorn's defaults: --proxy-headers on, trusting 127.0.0.1; lifespan auto.
+    env = _env(prefix, RATELIMIT_RULES="GET /api/ 5/h ip")
+    try:
+        with uvicorn_server(env, lifespan="auto") as (url, log):
+            counts = _spoofed(f"{url}/api/ok/", 20)
+            text = log.read_text(encoding="utf-8", errors="replace")
+    finally:
+        _cleanup(prefix)
+    assert counts == Counter({200: 5, 429: 15})
+    assert "prodready keeps REMOTE_ADDR as the connection's peer" in text
+
+
+def test_forwarded_for_never_picks_the_key_under_prodready_demo(
+    prefix: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = base_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        REDIS_URL=REDIS_URL,
+        RATELIMIT_RULES="GET /api/ 5/h ip",
+        RATELIMIT_KEY_PREFIX=prefix,
+    )
+    command = [sys.executable, "-m", "prodready.cli", "demo", "--port", str(port)]
+    with (tmp_path / "demo.log").open("wb") as sink:
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=sink)
+    try:
+        wait_for_port(port, timeout=60)
+        counts = _spoofed(f"http://127.0.0.1:{port}/api/items/", 20)
+    finally:
+        stop_process(process)
+        _cleanup(prefix)
+    assert counts == Counter({200: 5, 429: 15})
+
+
+def test_a_client_that_waits_retry_after_is_admitted_on_its_first_retry(prefix: str) -> None:
+    # Two rules: the 2-second one refuses the third request, which leaves the
+    # 4-second one at its limit too. Retry-After must cover both.
+    env = _env(prefix, RATELIMIT_RULES="GET /api/ 3/4s ip; GET /api/ok/ 2/2s ip")
+    retry = urllib3.Retry(
+        total=1, status_forcelist=[429], respect_retry_after_header=True, backoff_factor=0
+    )
+    try:
+        with uvicorn_server(env) as (url, _), urllib3.PoolManager() as http:
+            # Start just after both windows opened (they are aligned on the epoch).
+            time.sleep(4 - time.time() % 4 + 0.05)
+            first = [http.request("GET", f"{url}/api/ok/", retries=False).status for _ in "ab"]
+            refused = http.request("GET", f"{url}/api/ok/", retries=False)
+            retried = http.request("GET", f"{url}/api/ok/", retries=retry)
+    finally:
+        _cleanup(prefix)
+    assert first == [200, 200]
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 3
+    assert retried.status == 200
+    assert retried.retries is not None
+    assert len(retried.retries.history) == 1

@@ -62,6 +62,28 @@ CASES = [
         "(e.g. redis://HOST:6379/0).",
     ),
     (
+        {"REDIS_URL": "redis://:r3dis/pw@db.internal:6379/0"},
+        "REDIS_URL: the URL does not parse: it holds an '@' after the host, so a raw '/' or "
+        "'?' in the password cut it short; percent-encode reserved characters in the user "
+        "name and password (%2F for /, %40 for @, %23 for #, %3F for ?, %3A for :, %25 for %, "
+        "%20 for a space).",
+    ),
+    (
+        {"RATELIMIT_TRUSTED_PROXIES": "10.0.0.1/8"},
+        "RATELIMIT_TRUSTED_PROXIES: '10.0.0.1/8' (from environment) is not valid: "
+        "'10.0.0.1/8' has host bits set; write the network, e.g. 10.0.0.0/8.",
+    ),
+    (
+        {"RATELIMIT_TRUSTED_PROXIES": "10.0.0.0/8, proxy"},
+        "RATELIMIT_TRUSTED_PROXIES: '10.0.0.0/8, proxy' (from environment) is not valid: "
+        "'proxy' is not an IP address or CIDR network.",
+    ),
+    (
+        {"RATELIMIT_TRUSTED_PROXIES": "-1"},
+        "RATELIMIT_TRUSTED_PROXIES: '-1' (from environment) is not valid: the hop count -1 "
+        "is negative; use 0 or more.",
+    ),
+    (
         {"DEBUG": "true"},
         "DEBUG: is true, which the prod profile refuses; set DEBUG=false.",
     ),
@@ -217,3 +239,20 @@ def test_configuration_error_exits_with_status_one_and_no_traceback() -> None:
         "prodready: the qa configuration has 1 problem:\n"
         "  - APP_PROFILE: unknown profile 'qa'; expected one of dev, staging, prod."
     )
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("GET /api/ 1/99999999999999999999d", "window longer than 365 days"),
+        ("GET /api/ 1000000000001/h", "more than 10**12 requests per window"),
+    ],
+    ids=["window", "limit"],
+)
+def test_absurd_rate_is_refused_before_it_reaches_the_store(
+    rule: str, reason: str, load: Callable[..., Profile]
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load(**prod_env(RATELIMIT_RULES=rule))
+    assert [p.variable for p in info.value.problems] == ["RATELIMIT_RULES"]
+    assert reason in str(info.value.problems[0])

@@ -93,7 +93,7 @@ def item_list(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @_allow("POST")
 def ingest(request: HttpRequest) -> JsonResponse:
-    """Create the items of a CSV sent as multipart field ``file``, all or none.
+    """Create the items of a CSV or .xlsx file sent as multipart field ``file``, all or none.
 
     Needs a user authenticated by ``Authorization: Token <token>``; answers 201
     with ``{"created": n}``, or 400 saying what is wrong with the upload.
@@ -115,7 +115,7 @@ def ingest(request: HttpRequest) -> JsonResponse:
         return error_response(
             400,
             "missing file",
-            "Send the CSV as a multipart/form-data file field named 'file'.",
+            "Send the CSV or .xlsx file as a multipart/form-data file field named 'file'.",
         )
     try:
         items = read_upload(upload)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # --short: the CI version. The seed's ingest rule stays, so its 101st ingest is
 # still the first 429; the read limit is lower, to reach it in a few seconds.
 SHORT_DURATION = 4.0
-SHORT_RULES = "POST /api/ingest/ 100/h user; GET /api/ 300/h ip"
+SHORT_RULES = "POST /api/ingest/ 100/h user_or_ip; GET /api/ 300/h ip"
 SHORT_ITEMS = 500
 
 

@@ -224,6 +224,7 @@ def running_uvicorn(
                 "--lifespan",
                 "on",
                 "--no-access-log",
+                "--no-proxy-headers",
                 "--timeout-graceful-shutdown",
                 "10",
             ],

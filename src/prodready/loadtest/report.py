@@ -278,6 +278,11 @@ def render(comparison: Comparison, benchmarks: Path) -> str:
         "only in the app `prodready loadtest` serves for it "
         "(`prodready.loadtest.pooling_settings`).",
         "",
+        "Locust's users ramp up; an attacker does not. Bursts of simultaneous connections "
+        "against the rate limiter (the first right after start, the CPU saturated) are "
+        "measured with `python -m prodready.loadtest.burst`: method and results in "
+        "[bursts.md](bursts.md).",
+        "",
         "| variable | meaning |",
         "|---|---|",
         "| `LOADTEST_PG_URL` | where the sampler connects (default `DATABASE_URL`; required "

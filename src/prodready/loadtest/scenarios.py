@@ -8,10 +8,10 @@ from typing import Literal
 PoolMode = Literal["native", "persistent", "pgbouncer", "off"]
 MODES: tuple[PoolMode, ...] = ("native", "persistent", "pgbouncer", "off")
 # The demo's own rules (config_profiles/*.env).
-DEMO_RULES = "POST /api/ingest/ 100/h user; GET /api/ 1000/h ip"
+DEMO_RULES = "POST /api/ingest/ 100/h user_or_ip; GET /api/ 1000/h ip"
 # Reads under a limit no run reaches: the limiter still makes its Redis round
 # trip on every request, as in production, but never refuses one.
-LOAD_RULES = "POST /api/ingest/ 100/h user; GET /api/ 1000000/h ip"
+LOAD_RULES = "POST /api/ingest/ 100/h user_or_ip; GET /api/ 1000000/h ip"
 # persistent mode is refused under ASGI (prodready.E001); it is measured anyway.
 SETTINGS = dict.fromkeys(MODES, "demo.settings") | {
     "persistent": "prodready.loadtest.persistent_settings"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import math
@@ -9,12 +10,13 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any, NamedTuple, Protocol
 
 from asgiref.sync import sync_to_async
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 _time = time.time
 
@@ -80,27 +82,93 @@ class _Held:
             self.connection.disconnect()
 
 
+class Breaker:
+    """Fail fast while a store is down; let one call through every ``retry_after`` seconds.
+
+    Without it every request would wait the full timeout of a hung store; with
+    it, only the calls in flight when the store stops answering do, and the
+    rest get the failure policy at once until a trial call succeeds.
+    """
+
+    __slots__ = ("_lock", "_reason", "retry_after", "retry_at")
+
+    def __init__(self, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        #: 0.0 while the store answers; else when the next trial call may go (monotonic).
+        self.retry_at = 0.0
+        self._reason = ""
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the store is up or this call is the trial."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self.retry_at:
+                raise StoreUnavailable(f"{self._reason}; next try in under {self.retry_after:g} s")
+            self.retry_at = now + self.retry_after  # this caller is the trial
+
+    def failed(self, reason: str) -> None:
+        """Record a failure: calls fail fast for ``retry_after`` seconds."""
+        with self._lock:
+            self._reason = reason
+            self.retry_at = time.monotonic() + self.retry_after
+
+    def succeeded(self) -> None:
+        """Record a success: calls go through again."""
+        self.retry_at = 0.0
+
+
+# Threads per process that talk to Redis for async requests. Each holds one
+# connection; a burst queues for them (queueing is not an outage).
+ASYNC_THREADS = 8
+
+
 class RedisBackend:
     """Counters in Redis: one EVALSHA per request, whatever the number of rules.
 
+    Timeouts are socket timeouts, which the kernel counts: a reply that has
+    arrived is read however long the process took to get to it, so load on
+    the app (a busy event loop, the GIL) is never taken for an outage. Only a
+    refused connection or a store silent for ``timeout`` is.
+
+    Async requests are counted by the same code in a small pool of threads
+    (:data:`ASYNC_THREADS`, one connection each): asyncio's own timeouts fire
+    on the event loop's clock and would count its lag against the store.
+
     Args:
-        client: A sync redis-py client (``Redis`` or ``RedisCluster``), one per process.
-        async_client_factory: Builds a ``redis.asyncio`` client; called once per event loop.
+        client_factory: Builds the sync redis-py client (``Redis`` or
+            ``RedisCluster``); called on first use, so a store that is down
+            at start-up is an outage like any other, not an error.
         cluster: Keys of different identities live in different slots on a
             cluster, so one call is made per identity there.
+        retry_after: Seconds between trial calls while the store is down.
     """
 
-    def __init__(self, client: Any, async_client_factory: Any, *, cluster: bool = False) -> None:
-        self._client = client
+    def __init__(
+        self, client_factory: Callable[[], Any], *, cluster: bool = False, retry_after: float = 1.0
+    ) -> None:
+        self._factory = client_factory
+        self._client: Any = None
+        self._client_lock = threading.Lock()
         self._local = threading.local()
         self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._packed_cache: dict[tuple[Hit, ...], Any] = {}
         # SHA1 of the script, as EVALSHA wants it; the script is loaded on first NOSCRIPT.
         self._sha = hashlib.sha1(FIXED_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()
-        self._async_factory = async_client_factory
-        # redis.asyncio connections belong to the loop that opened them.
-        self._async: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._cluster = cluster
+        self.breaker = Breaker(retry_after)
+        self._executor: tuple[int, ThreadPoolExecutor] | None = None
+
+    @property
+    def client(self) -> Any:
+        """The sync client, built on first use."""
+        client = self._client
+        if client is None:
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._factory()
+                client = self._client
+        return client
 
     def _groups(self, hits: Sequence[Hit]) -> list[list[Hit]]:
         if not self._cluster:
@@ -116,7 +184,7 @@ class RedisBackend:
         # on every request. A forked child never reuses its parent's socket.
         held: _Held | None = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():
-            pool = self._client.connection_pool
+            pool = self.client.connection_pool
             held = _Held(pool.connection_class(**pool.connection_kwargs))
             self._local.held = held
             self._opened.add(held)
@@ -139,13 +207,14 @@ class RedisBackend:
 
     def _eval(self, group: Sequence[Hit]) -> Any:
         if self._cluster:
+            client = self.client
             keys = [h.key for h in group]
             args = [h.period for h in group]
             try:
-                return self._client.evalsha(self._sha, len(keys), *keys, *args)
+                return client.evalsha(self._sha, len(keys), *keys, *args)
             except NoScriptError:
-                self._client.script_load(FIXED_WINDOW_LUA)
-                return self._client.evalsha(self._sha, len(keys), *keys, *args)
+                client.script_load(FIXED_WINDOW_LUA)
+                return client.evalsha(self._sha, len(keys), *keys, *args)
         connection = self._connection()
         try:
             try:
@@ -164,52 +233,57 @@ class RedisBackend:
 
     def hit(self, hits: Sequence[Hit]) -> list[Count]:
         """Increment the counters in one round trip (one per identity on a cluster)."""
+        breaker = self.breaker
+        if breaker.retry_at:
+            breaker.check()
         try:
             if not self._cluster:
-                return _counts(self._eval(hits))
-            raw: list[Any] = []
-            for group in self._groups(hits):
-                raw += self._eval(group)
+                raw = self._eval(hits)
+            else:
+                raw = []
+                for group in self._groups(hits):
+                    raw += self._eval(group)
         except Exception as err:
             # RedisError and OSError mostly, but a client bug must not become a 500 either.
-            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
+            # Only their messages are shown: others may quote the URL (and its password).
+            reason = type(err).__name__
+            if isinstance(err, RedisError | OSError):
+                reason += f": {err}"
+            breaker.failed(reason)
+            raise StoreUnavailable(reason) from err
+        if breaker.retry_at:
+            breaker.succeeded()
         return _counts(raw)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # Threads do not survive fork: a child builds its own pool.
+        entry = self._executor
+        if entry is None or entry[0] != os.getpid():
+            with self._client_lock:
+                entry = self._executor
+                if entry is None or entry[0] != os.getpid():
+                    pool = ThreadPoolExecutor(ASYNC_THREADS, thread_name_prefix="prodready-redis")
+                    entry = self._executor = (os.getpid(), pool)
+        return entry[1]
 
     async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment the counters with ``redis.asyncio`` on the running loop."""
-        import asyncio
-
+        """Increment the counters from a thread of the backend's own pool."""
         loop = asyncio.get_running_loop()
-        if loop not in self._async:
-            client = self._async_factory()
-            self._async[loop] = (client, client.register_script(FIXED_WINDOW_LUA))
-        client, script = self._async[loop]
-        try:
-            if self._cluster:
-                # Learn the topology before a burst of first commands races on
-                # new node connections (redis.asyncio locks this itself).
-                await client.initialize()
-            raw: list[Any] = []
-            for group in self._groups(hits):
-                raw += await script(keys=[h.key for h in group], args=[h.period for h in group])
-        except Exception as err:
-            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
-        return _counts(raw)
+        return await loop.run_in_executor(self._pool(), self.hit, hits)
 
     def close(self) -> None:
-        """Close the sync client's connections."""
+        """Close the client's connections and stop the async pool's threads."""
+        entry, self._executor = self._executor, None
+        if entry is not None and entry[0] == os.getpid():
+            entry[1].shutdown(wait=False, cancel_futures=True)
         for held in list(self._opened):
             held.connection.disconnect()
         self._local = threading.local()
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     async def aclose(self) -> None:
-        """Close the async client of the running loop, then the sync client."""
-        import asyncio
-
-        entry = self._async.pop(asyncio.get_running_loop(), None)
-        if entry is not None:
-            await entry[0].aclose()
+        """Like :meth:`close`, from inside the event loop."""
         self.close()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from prodready.ratelimit.backends import Count, CounterBackend, Hit, StoreUnavailable
-from prodready.ratelimit.identity import address_key, client_address, user_key
+from prodready.ratelimit.identity import TrustedProxies, address_key, client_address, user_key
 from prodready.ratelimit.rules import Rule
 
 logger = logging.getLogger("prodready.ratelimit")
@@ -61,9 +61,14 @@ class Decision(NamedTuple):
 
     @property
     def retry_after(self) -> int:
-        """Whole seconds until a refused request can succeed."""
-        denied = [r.reset_seconds for r in self.results if not r.allowed]
-        return max(denied) if denied else math.ceil(RETRY_STORE_AFTER)
+        """Whole seconds until the next request can succeed.
+
+        The largest reset among the rules with nothing left (``r=0``): a rule
+        at its limit refuses the next request as surely as one past it, so a
+        client that waits this long and retries is admitted.
+        """
+        spent = [r.reset_seconds for r in self.results if r.hits >= r.rule.rate.limit]
+        return max(spent) if spent else math.ceil(RETRY_STORE_AFTER)
 
 
 class _Outage:
@@ -96,8 +101,10 @@ class _Outage:
                 self.down = False
 
 
-def _address_identity(remote: str, forwarded: str, hops: int, ipv6_prefix: int) -> str | None:
-    address = client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}, hops)
+def _address_identity(
+    remote: str, forwarded: str, trusted: TrustedProxies, ipv6_prefix: int
+) -> str | None:
+    address = client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}, trusted)
     return None if address is None else address_key(address, ipv6_prefix)
 
 
@@ -148,7 +155,7 @@ class Limiter:
     Args:
         backend: Where the counters live.
         key_prefix: Prefix of every counter key.
-        trusted_proxies: X-Forwarded-For hops to trust.
+        trusted_proxies: X-Forwarded-For hops to trust, or the proxies' networks.
         fail_open: Allow (True) or refuse (False) requests when the store is down.
         ipv6_prefix: IPv6 clients are counted by this network size.
     """
@@ -158,7 +165,7 @@ class Limiter:
         backend: CounterBackend,
         *,
         key_prefix: str = "rl",
-        trusted_proxies: int = 0,
+        trusted_proxies: TrustedProxies = 0,
         fail_open: bool = True,
         ipv6_prefix: int = 64,
     ) -> None:

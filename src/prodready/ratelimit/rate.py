@@ -6,6 +6,17 @@ import re
 from dataclasses import dataclass
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: The largest limit a rate may allow in one window.
+MAX_LIMIT = 10**12
+#: The longest window a rate may count in, in seconds (365 days): every counter
+#: key must get an expiry the store accepts.
+MAX_PERIOD = 365 * 86400
+# Numbers with more significant digits than these are over the bounds above;
+# checking the length first keeps int() away from absurd digit strings.
+_MAX_LIMIT_DIGITS = len(str(MAX_LIMIT))
+_MAX_COUNT_DIGITS = len(str(MAX_PERIOD))
+# A rate longer than this is not quoted whole in an error message.
+_MAX_SHOWN = 40
 _RATE = re.compile(r"^\s*(?P<limit>\d+)\s*/\s*(?P<count>\d*)\s*(?P<unit>[smhd])\s*$")
 
 
@@ -29,8 +40,16 @@ class Rate:
         raise AssertionError("every period is a whole number of seconds")  # pragma: no cover
 
 
+def _shown(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+
+
 def parse_rate(text: str) -> Rate:
     """Parse ``N/[k](s|m|h|d)``, e.g. ``100/h``, ``5/10m``, ``1000/d``, ``10/s``.
+
+    The limit is at most ``MAX_LIMIT`` (10**12) requests and the window at most
+    ``MAX_PERIOD`` (365 days).
 
     Raises:
         ValueError: with a sentence saying what the rate should look like.
@@ -38,10 +57,35 @@ def parse_rate(text: str) -> Rate:
     match = _RATE.match(text)
     if match is None:
         raise ValueError(
-            f"the rate '{text}' is not N/[k](s|m|h|d), e.g. 100/h, 5/10m, 1000/d or 10/s"
+            f"the rate '{_shown(text)}' is not N/[k](s|m|h|d), e.g. 100/h, 5/10m, 1000/d or 10/s"
         )
+    if len(match["limit"].lstrip("0")) > _MAX_LIMIT_DIGITS:
+        raise ValueError(_too_many(text))
+    if len(match["count"].lstrip("0")) > _MAX_COUNT_DIGITS:
+        raise ValueError(_too_long(text))
     limit = int(match["limit"])
     count = int(match["count"] or 1)
     if limit < 1 or count < 1:
-        raise ValueError(f"the rate '{text}' must allow at least 1 request per at least 1 unit")
-    return Rate(limit=limit, period=count * _UNITS[match["unit"]])
+        raise ValueError(
+            f"the rate '{_shown(text)}' must allow at least 1 request per at least 1 unit"
+        )
+    if limit > MAX_LIMIT:
+        raise ValueError(_too_many(text))
+    period = count * _UNITS[match["unit"]]
+    if period > MAX_PERIOD:
+        raise ValueError(_too_long(text))
+    return Rate(limit=limit, period=period)
+
+
+def _too_many(text: str) -> str:
+    return (
+        f"the rate '{_shown(text)}' allows more than 10**12 requests per window; "
+        "use a limit of at most 1000000000000"
+    )
+
+
+def _too_long(text: str) -> str:
+    return (
+        f"the rate '{_shown(text)}' counts in a window longer than 365 days; "
+        "use a window of at most 365d"
+    )

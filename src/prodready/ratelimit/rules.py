@@ -27,7 +27,8 @@ class Rule:
         prefix: Path prefix the rule covers, e.g. ``/api/``.
         rate: The limit.
         key: What is counted: the client ``ip``, the ``user``, or ``user_or_ip``.
-        methods: Upper-case methods covered; empty means every method.
+        methods: Upper-case methods covered; empty means every method. A rule
+            for ``GET`` covers ``HEAD`` too, as Django serves HEAD with the GET view.
         name: A short stable name, used in counter keys and ``RateLimit`` headers.
     """
 
@@ -38,8 +39,16 @@ class Rule:
     name: str = field(default="")
     #: This rule's member of the ``RateLimit-Policy`` header, built once.
     policy: str = field(default="", init=False, compare=False)
+    #: The methods the rule counts: ``methods``, with ``HEAD`` when it names ``GET``.
+    served: frozenset[str] = field(default=frozenset(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        served = self.methods
+        if "GET" in served:
+            # Django answers HEAD with the GET view (same queries, body dropped):
+            # a rule for GET that let HEAD through would limit nothing.
+            served = served | {"HEAD"}
+        object.__setattr__(self, "served", served)
         if not self.name:
             spec = f"{','.join(sorted(self.methods))} {self.prefix} {self.rate} {self.key}"
             digest = hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()
@@ -49,7 +58,7 @@ class Rule:
 
     def matches(self, method: str, path: str) -> bool:
         """Tell whether the rule covers a request."""
-        return path.startswith(self.prefix) and (not self.methods or method in self.methods)
+        return path.startswith(self.prefix) and (not self.served or method in self.served)
 
 
 def parse_rule(text: str, position: int = 1) -> Rule:

@@ -20,46 +20,31 @@ from prodready.ratelimit.backends import (
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rules import Rule, parse_rules
 
-ASYNC_POOL_SIZE = 32
-
 
 def redis_backend(url: str, timeout: float, *, cluster: bool = False) -> RedisBackend:
-    """Return a Redis counter backend with one client (connection pool) per process.
+    """Return a Redis counter backend; its client is built (and connects) on first use.
 
-    ``timeout`` bounds connecting and every reply; there are no retries, so a
-    down or slow Redis costs at most ``timeout`` before the failure policy applies.
+    ``timeout`` bounds connecting and waiting for each reply, as socket
+    timeouts (counted by the kernel, so a reply the app is slow to read is
+    not a timeout). There are no retries on a standalone server: a refused
+    connection fails at once and a silent one after ``timeout``, then the
+    failure policy applies.
     """
     import redis
-    import redis.asyncio
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    options: dict[str, Any] = {
+    if cluster:
+        # The cluster client keeps redis-py's own retries: it follows slot
+        # moves. The timeout then bounds each attempt.
+        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        return RedisBackend(lambda: redis.RedisCluster.from_url(url, **options), cluster=True)
+    options = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
-    async_options = {**options, "retry": redis.asyncio.retry.Retry(NoBackoff(), 0)}
-    if cluster:
-        # The cluster clients keep redis-py's own retries: they follow slot
-        # moves and, in redis.asyncio, recover connections a burst of first
-        # commands races on. The timeout then bounds each attempt.
-        cluster_options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        return RedisBackend(
-            redis.RedisCluster.from_url(url, **cluster_options),
-            lambda: redis.asyncio.RedisCluster.from_url(url, **cluster_options),
-            cluster=True,
-        )
-
-    def async_client() -> Any:
-        # A bounded pool: a burst of requests queues for a few connections
-        # instead of opening one connection per request at once.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            url, max_connections=ASYNC_POOL_SIZE, timeout=timeout, **async_options
-        )
-        return redis.asyncio.Redis.from_pool(pool)  # closes the pool on aclose()
-
-    return RedisBackend(redis.Redis.from_url(url, **options), async_client)
+    return RedisBackend(lambda: redis.Redis.from_url(url, **options))
 
 
 @functools.cache

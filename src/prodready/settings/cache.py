@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from prodready.exceptions import Problem
+from prodready.settings.redis_url import redis_url_problems
 
 if TYPE_CHECKING:
     from prodready.settings.profiles import Profile
 
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 # A cache that cannot answer within half a second is treated as down rather
 # than holding the request (and a worker) for redis-py's default of forever.
 REDIS_SOCKET_TIMEOUT = 0.5
@@ -18,20 +17,14 @@ REDIS_CONNECT_TIMEOUT = 0.5
 
 
 def cache_problems(profile: Profile) -> list[Problem]:
-    """Return the problems of REDIS_URL, naming the scheme only."""
+    """Return the problems of REDIS_URL, one per line, quoting nothing but its scheme."""
     if profile.redis_url is None:
         return []
-    scheme = urlsplit(profile.redis_url.get_secret_value()).scheme
-    if scheme not in REDIS_SCHEMES:
-        shown = f"'{scheme}'" if scheme else "no scheme"
-        return [
-            Problem(
-                "REDIS_URL",
-                f"the URL has {shown}; expected redis://, rediss:// or unix:// "
-                "(e.g. redis://HOST:6379/0).",
-            )
-        ]
-    return []
+    url = profile.redis_url.get_secret_value()
+    return [
+        Problem("REDIS_URL", f"{message}.")
+        for message in redis_url_problems(url, cluster=profile.ratelimit_redis_cluster)
+    ]
 
 
 def build_caches(profile: Profile) -> dict[str, Any]:

@@ -65,6 +65,10 @@ def _describe(error: ErrorDetails, collected: Collected) -> Problem:
     else:
         raw = value.raw if value else str(error.get("input"))
         shown = f"'{raw[:60]}'" + ("..." if len(raw) > 60 else "")
+        reason = error.get("ctx", {}).get("error")
+        if error["type"] == "value_error" and isinstance(reason, ValueError):
+            # A validator of ours refused it, with a sentence saying why.
+            return Problem(variable, f"{shown}{source} is not valid: {reason}.")
     return Problem(
         variable,
         f"{shown}{source} is not valid; expected {meta['form']}, "

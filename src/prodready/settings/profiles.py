@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PoolMode = Literal["native", "persistent", "pgbouncer", "off"]
@@ -15,6 +15,15 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _trusted_proxies(value: str) -> str:
+    # Imported when used, as the loader imports the rule parser: this module
+    # stays free of the rate-limit package and the Django machinery it imports.
+    from prodready.ratelimit.identity import parse_trusted_proxies
+
+    parse_trusted_proxies(value)  # raises ValueError with a sentence
+    return value.strip()
 
 
 def _var(
@@ -123,23 +132,24 @@ class Profile(BaseSettings):
         ge=1,
     )
     redis_url: SecretStr | None = _var(
-        "Redis for the cache and rate limits; unset means a local-memory cache.",
-        "a URL such as redis://:PASSWORD@HOST:6379/0",
+        "Redis for the cache and rate limits; unset means a local-memory cache. Reserved "
+        "characters in the password are percent-encoded (%2F for /, %40 for @, %23 for #).",
+        "a URL such as redis://:PASSWORD@HOST:6379/0 (PASSWORD percent-encoded)",
         "redis://redis:6379/0",
     )
     ratelimit_enabled: bool = _var("Turn rate limiting on or off.", "true or false", "true", True)
     ratelimit_rules: str = _var(
         "';'-separated rules '[METHODS] PATH_PREFIX RATE [KEY]'.",
-        "rules such as 'POST /api/ingest/ 100/h user; GET /api/ 1000/h ip'",
+        "rules such as 'POST /api/ingest/ 100/h user_or_ip; GET /api/ 1000/h ip'",
         "GET /api/ 1000/h ip",
         "",
     )
-    ratelimit_trusted_proxies: int = _var(
-        "Reverse-proxy hops in front of the app whose X-Forwarded-For entries are trusted.",
-        "a whole number ≥ 0",
-        "1",
-        0,
-        ge=0,
+    ratelimit_trusted_proxies: Annotated[str, AfterValidator(_trusted_proxies)] = _var(
+        "Reverse proxies in front of the app whose X-Forwarded-For entries are trusted: "
+        "a hop count, or the proxies' CIDRs or addresses, comma-separated.",
+        "a hop count ≥ 0, or comma-separated CIDRs or addresses",
+        "10.0.0.0/8",
+        "0",
     )
     ratelimit_fail_open: bool = _var(
         "When the rate-limit store is unreachable: true allows and logs, false answers 503.",
@@ -157,10 +167,12 @@ class Profile(BaseSettings):
         le=128,
     )
     ratelimit_timeout: float = _var(
-        "Seconds the limiter waits for Redis before applying RATELIMIT_FAIL_OPEN.",
+        "Seconds Redis may take to accept a connection or to answer, as the kernel counts "
+        "them (time the app is too busy to read a ready answer does not count); past it, or "
+        "at once when refused, the store counts as down and RATELIMIT_FAIL_OPEN applies.",
         "a number of seconds > 0",
-        "0.1",
-        0.1,
+        "0.5",
+        0.5,
         gt=0,
     )
     ratelimit_key_prefix: str = _var(
