@@ -15,13 +15,12 @@ from openpyxl import Workbook
 from demo.catalog.ingest import (
     MAX_BYTES,
     MAX_ROWS,
-    MAX_SHEET_ROWS,
-    MAX_UNPACKED_BYTES,
     IngestError,
     parse_csv,
     parse_xlsx,
     read_upload,
 )
+from demo.catalog.workbook import MAX_SHEET_ROWS, MAX_UNPACKED_BYTES
 from tests.demo.helpers import XLSX_TYPE, xlsx
 
 

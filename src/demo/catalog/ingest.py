@@ -3,63 +3,31 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-import itertools
 import re
-import zipfile
-import zlib
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+# Re-exported: callers catch IngestError as imported from here.
+from demo.catalog.errors import IngestError as IngestError
 from demo.catalog.models import (
     REGISTRATION_NUMBER_MAX_LENGTH,
     RIGHTS_HOLDER_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     CopyrightItem,
 )
+from demo.catalog.workbook import looks_like_workbook, open_first_sheet
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
-# An .xlsx is a ZIP archive: 5 MB of it can unpack to gigabytes of XML, and a
-# single far-off row makes the reader invent every empty row before it.
-MAX_UNPACKED_BYTES = 10 * MAX_BYTES
-MAX_SHEET_ROWS = 10 * MAX_ROWS
 REQUIRED_COLUMNS = ("title", "rights_holder")
 _FIELDS = (*REQUIRED_COLUMNS, "year", "registration_number")
-_ZIP_MAGIC = b"PK\x03\x04"
-# OLE2 compound files: old .xls workbooks, and password-protected .xlsx ones.
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-# What zipfile and openpyxl raise on a damaged archive or malformed XML
-# (ParseError is a SyntaxError; an encrypted member or an unknown compression
-# method is a RuntimeError); anything else is a bug and should surface as one.
-_BROKEN = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    RuntimeError,
-    KeyError,
-    IndexError,
-    ValueError,
-    TypeError,
-    SyntaxError,
-)
 YEAR_MIN, YEAR_MAX = 1, 9999
 # ASCII digits only: int() would also take "+1999", "1_999" or Arabic-Indic digits.
 _YEAR = re.compile(r"[0-9]{1,4}")
-
-
-class IngestError(Exception):
-    """Reject an upload: ``error`` names the kind of problem, ``detail`` explains it."""
-
-    def __init__(self, error: str, detail: str) -> None:
-        """Record the short ``error`` and the full-sentence ``detail``."""
-        super().__init__(detail)
-        self.error = error
-        self.detail = detail
 
 
 def read_upload(upload: UploadedFile[bytes]) -> list[CopyrightItem]:
@@ -82,7 +50,7 @@ def read_upload(upload: UploadedFile[bytes]) -> list[CopyrightItem]:
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise IngestError("file too large", f"The file is over {MAX_BYTES} bytes (5 MB).")
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+    if looks_like_workbook(data):
         return parse_xlsx(data)
     return parse_csv(data)
 
@@ -128,134 +96,10 @@ def parse_xlsx(data: bytes) -> list[CopyrightItem]:
             a required column, has no rows or more than ``MAX_ROWS``, or a row
             is invalid.
     """
-    if data.startswith(_OLE_MAGIC):
-        raise IngestError(
-            "unsupported format",
-            "The file is an old Excel .xls workbook (or a password-protected one), which "
-            "cannot be read; save it as .xlsx without a password, or as CSV, and send that.",
-        )
-    try:
-        from openpyxl import load_workbook
-    except ImportError as err:
-        raise IngestError(
-            "unsupported format",
-            "This server cannot read .xlsx workbooks because openpyxl is not installed; "
-            "install prodready[demo] on the server, or send the data as CSV.",
-        ) from err
-    _check_unpacked_size(data)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except _BROKEN as err:
-        raise _broken_workbook() from err
-    try:
-        if not workbook.worksheets:
-            raise IngestError("empty file", "The workbook has no worksheet.")
-        sheet = workbook.worksheets[0]
-        # The reader stops at the row count the file declares, which may be
-        # wrong: read what is there instead.
-        sheet.reset_dimensions()
-        rows = _guarded(enumerate(sheet.iter_rows(), start=1))
-        first = next(rows, None)
-        header = [_cell_text(cell.value) for cell in first[1]] if first else []
-        if not any(header):
-            below = itertools.islice(rows, MAX_SHEET_ROWS - 1)
-            if any(any(cell.value is not None for cell in row) for _, row in below):
-                raise IngestError(
-                    "no header",
-                    "The first row of the first worksheet is empty; it must be the header "
-                    "row, naming the columns title and rights_holder.",
-                )
-            raise IngestError("empty file", "The first worksheet of the workbook is empty.")
-        columns = _columns(header)
-        return _items(columns, _sheet_rows(rows, columns), "The first worksheet")
-    finally:
-        workbook.close()
-
-
-def _check_unpacked_size(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except _BROKEN as err:
-        raise _broken_workbook() from err
-    # zipfile never inflates a member past its declared size, so the sum bounds the work.
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise IngestError(
-            "file too large",
-            f"The workbook unpacks to {unpacked} bytes; the limit is {MAX_UNPACKED_BYTES} "
-            "bytes (50 MB). Split it and send the parts one by one.",
-        )
-
-
-def _broken_workbook() -> IngestError:
-    return IngestError(
-        "invalid workbook",
-        "The file looks like an .xlsx workbook (a ZIP archive) but cannot be read as one; "
-        "open it in a spreadsheet program, save it again as .xlsx, or send it as CSV.",
-    )
-
-
-class _Cell(Protocol):
-    """What is read of a worksheet cell (openpyxl's ``ReadOnlyCell`` or ``EmptyCell``)."""
-
-    @property
-    def value(self) -> object: ...
-    @property
-    def data_type(self) -> object: ...
-
-
-_Cells = tuple[_Cell, ...]
-
-
-def _guarded(rows: Iterator[tuple[int, _Cells]]) -> Iterator[tuple[int, _Cells]]:
-    """Yield ``rows``, turning a reading error of openpyxl's into an ``IngestError``."""
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except _BROKEN as err:
-            raise _broken_workbook() from err
-        yield row
-
-
-def _sheet_rows(
-    rows: Iterable[tuple[int, _Cells]], columns: dict[str, int]
-) -> Iterator[tuple[str, list[str]]]:
-    used = {index: name for name, index in columns.items() if name in _FIELDS}
-    width = max(used) + 1
-    for number, cells in rows:
-        if number > MAX_SHEET_ROWS:
-            raise IngestError(
-                "too many rows",
-                f"The first worksheet goes on past row {MAX_SHEET_ROWS}, empty rows included; "
-                "delete the rows below the data, or split it and send the parts one by one.",
-            )
-        for index, name in used.items():
-            if index < len(cells) and cells[index].data_type == "e":
-                raise IngestError(
-                    "invalid row",
-                    f"Row {number}: {name} holds the spreadsheet error {cells[index].value}; "
-                    "correct the formula or type the value in.",
-                )
-        yield f"Row {number}", [_cell_text(cell.value) for cell in cells[:width]]
-
-
-def _cell_text(value: object) -> str:
-    """Return a cell's value as the text a CSV export would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # spreadsheets store every number as a float
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time():
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    return str(value)
+    with open_first_sheet(data) as sheet:
+        columns = _columns(sheet.header)
+        read = {name: index for name, index in columns.items() if name in _FIELDS}
+        return _items(columns, sheet.rows(read), "The first worksheet")
 
 
 def _items(
