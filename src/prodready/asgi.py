@@ -18,8 +18,10 @@ only handle ASGI/HTTP connections, not lifespan."), is answered here:
   closes the pools and the rate limiter's Redis clients, logging (never
   raising) what fails.
 
-Every other scope goes to Django. While the process drains, responses carry
-``Connection: close`` so that clients on keep-alive connections move on.
+Every other scope goes to :class:`prodready.serving.Handler`: Django's ASGI
+handler for async views, and one worker-thread hop for synchronous ones. While
+the process drains, responses carry ``Connection: close`` so that clients on
+keep-alive connections move on.
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ class Application:
         except Exception:  # close_pools() logs per pool; this is anything around it
             logger.exception("Closing the connection pools failed.")
         await _close_limiter()
+        close = getattr(self.app, "close", None)
+        if close is not None:
+            close()  # the worker threads of prodready.serving
 
 
 def _keep_peer() -> None:
@@ -187,6 +192,10 @@ def _closing_while_draining(send: Send) -> Send:
 def get_asgi_application() -> Application:
     """Set Django up and return its ASGI handler with lifespan support.
 
+    Synchronous views run whole (middleware chain and view) in one of
+    ``ASGI_THREADS`` worker threads per process; async views keep Django's
+    async path (see :mod:`prodready.serving`).
+
     A configuration the profile refuses does not fail the import: it fails the
     ASGI start-up with the profile's message, which makes uvicorn exit with its
     start-up failure status instead of restarting workers in a loop.
@@ -195,7 +204,7 @@ def get_asgi_application() -> Application:
         django.setup(set_prefix=False)
     except ConfigurationError as err:
         return Application(None, setup_error=err.render())
-    from django.core.handlers.asgi import ASGIHandler
+    from prodready.serving import Handler
 
-    handler: Any = ASGIHandler()  # django-stubs types it with Django's own ASGI aliases
+    handler: Any = Handler(get_conf().asgi_threads)
     return Application(handler)

@@ -14,6 +14,7 @@ _DEFAULTS: dict[str, Any] = {
     "PROFILE": "dev",
     "DB_POOL_MODE": "off",
     "WEB_CONCURRENCY": 1,
+    "ASGI_THREADS": 4,
     "REDIS_URL": None,
     "RATELIMIT": {
         "ENABLED": True,
@@ -36,6 +37,7 @@ class Conf:
     profile: str
     db_pool_mode: str
     web_concurrency: int
+    asgi_threads: int
     redis_url: str | None
     ratelimit_enabled: bool
     ratelimit_rules: str
@@ -69,6 +71,7 @@ def get_conf() -> Conf:
         profile=merged["PROFILE"],
         db_pool_mode=merged["DB_POOL_MODE"],
         web_concurrency=int(merged["WEB_CONCURRENCY"]),
+        asgi_threads=int(merged["ASGI_THREADS"]),
         redis_url=merged["REDIS_URL"],
         ratelimit_enabled=bool(ratelimit["ENABLED"]),
         ratelimit_rules=str(ratelimit["RULES"]),

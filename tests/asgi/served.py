@@ -24,6 +24,8 @@ from tests.servers import REPO, admin_conn, base_env, free_port, uvicorn_command
 APP = "tests.asgi.project.asgi:application"
 SETTINGS = "tests.asgi.project.settings"
 STARTED = "Application startup complete."
+# Logged once the socket listens: with one worker, uvicorn binds it after the start-up.
+LISTENING = "Uvicorn running on"
 STOPPED = "Application shutdown complete."
 # What uvicorn and Django log when an application does not speak lifespan.
 LIFESPAN_ERRORS = (
@@ -54,21 +56,41 @@ class Answer:
     status: int
     headers: dict[str, str]
     json: dict[str, Any]
+    body: bytes = b""
+
+
+@contextlib.contextmanager
+def connection(base_url: str, timeout: float = 30) -> Iterator[http.client.HTTPConnection]:
+    """Open a new connection to the server, for a test that reads or hangs up as it likes."""
+    host, port = base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Answer:
+    """Send one request on a new connection; raise OSError when nothing accepts it."""
+    with connection(base_url, timeout) as conn:
+        conn.request(method, path, body=body, headers=dict(headers or {}))
+        response = conn.getresponse()
+        content = response.read()
+        received = {name.lower(): value for name, value in response.getheaders()}
+    is_json = received.get("content-type", "").startswith("application/json")
+    return Answer(response.status, received, json.loads(content) if is_json else {}, content)
 
 
 def get(base_url: str, path: str, timeout: float = 30) -> Answer:
     """GET ``path`` on a new connection; raise OSError when nothing accepts it."""
-    host, port = base_url.removeprefix("http://").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        body = response.read()
-        headers = {name.lower(): value for name, value in response.getheaders()}
-    finally:
-        conn.close()
-    is_json = headers.get("content-type", "").startswith("application/json")
-    return Answer(response.status, headers, json.loads(body) if is_json else {})
+    return request(base_url, "GET", path, timeout=timeout)
 
 
 class Served:
@@ -133,12 +155,21 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30) ->
         time.sleep(0.02)
 
 
-def start(env: Mapping[str, str], workers: int = 1, graceful: float = 20) -> Served:
-    """Start uvicorn on the test project with lifespan on; return without waiting."""
+def start(
+    env: Mapping[str, str], workers: int = 1, graceful: float = 20, extra: tuple[str, ...] = ()
+) -> Served:
+    """Start uvicorn on the test project with lifespan on; return without waiting.
+
+    ``extra`` are more uvicorn options, e.g. ``("--root-path", "/prefix")``.
+    """
     port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-asgi-{uuid.uuid4().hex[:8]}.log"
     command = uvicorn_command(
-        APP, port, workers, lifespan="on", extra=("--timeout-graceful-shutdown", str(graceful))
+        APP,
+        port,
+        workers,
+        lifespan="on",
+        extra=("--timeout-graceful-shutdown", str(graceful), *extra),
     )
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -162,11 +193,14 @@ def stop(served: Served) -> None:
 
 
 @contextlib.contextmanager
-def uvicorn(env: Mapping[str, str], workers: int = 1, graceful: float = 20) -> Iterator[Served]:
-    """Serve the test project; yield once every worker completed its start-up."""
-    served = start(env, workers, graceful)
+def uvicorn(
+    env: Mapping[str, str], workers: int = 1, graceful: float = 20, extra: tuple[str, ...] = ()
+) -> Iterator[Served]:
+    """Serve the test project; yield once every worker completed its start-up and it listens."""
+    served = start(env, workers, graceful, extra)
     try:
         served.wait_logged(STARTED, count=workers)
+        served.wait_logged(LISTENING)
         yield served
     finally:
         stop(served)

@@ -12,6 +12,7 @@ from prodready.loadtest.environment import Machine
 from prodready.loadtest.report import benchmark_table, render, write_report
 from prodready.loadtest.runner import RunOptions, ScenarioRun
 from prodready.loadtest.sampler import Sample
+from prodready.loadtest.serving_report import BEGIN, END, PLACEHOLDER, SECTION
 from tests.servers import REPO
 
 MACHINE = Machine(
@@ -186,3 +187,15 @@ def test_write_report_writes_the_page_and_a_png_beside_it(tmp_path: Path) -> Non
     write_report(comparison, docs, REPO / "docs" / "benchmarks.md")
     assert docs.read_text(encoding="utf-8").startswith("# Performance")
     assert docs.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_keeps_the_serving_block_of_the_page_it_replaces(tmp_path: Path) -> None:
+    benchmarks = REPO / "docs" / "benchmarks.md"
+    fresh = render(_comparison(tmp_path), benchmarks, previous=tmp_path / "missing.md")
+    assert f"{SECTION}\n\n{BEGIN}\n{PLACEHOLDER}\n{END}\n" in fresh
+    assert fresh.index("## Targets") < fresh.index(SECTION) < fresh.index("## Per mode")
+
+    docs = tmp_path / "performance.md"
+    docs.write_text(fresh.replace(PLACEHOLDER, "| server | req/s |\n| prodready | 900 |"))
+    write_report(_comparison(tmp_path / "again"), docs, benchmarks)
+    assert f"{BEGIN}\n| server | req/s |\n| prodready | 900 |\n{END}" in docs.read_text()

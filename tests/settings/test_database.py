@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prodready import Profile
+from prodready import ConfigurationError, Profile
 from tests.settings.conftest import prod_env
 
 URL = "postgres://app:s3cret-pw@db.internal:5432/appdb"
@@ -97,3 +97,45 @@ def test_sqlite_gets_no_pool(load: Callable[..., Profile], mode: str, expected: 
     db = profile.django_settings()["DATABASES"]["default"]
     assert db["ENGINE"] == "django.db.backends.sqlite3"
     assert "OPTIONS" not in db
+
+
+@pytest.mark.parametrize("mode", ["persistent", "pgbouncer", "off"])
+def test_threads_over_the_connection_budget_are_refused_without_the_native_pool(
+    load: Callable[..., Profile], mode: str
+) -> None:
+    env = prod_env(
+        DB_POOL_MODE=mode, WEB_CONCURRENCY="4", ASGI_THREADS="10", DB_MAX_CONNECTIONS="30"
+    )
+    with pytest.raises(ConfigurationError) as info:
+        load(**env)
+    assert [str(p) for p in info.value.problems] == [
+        f"ASGI_THREADS: is 10 and WEB_CONCURRENCY is 4: with DB_POOL_MODE={mode} each worker "
+        "thread can hold a connection, 4 × 10 = 40 connections, over DB_MAX_CONNECTIONS=30; "
+        "lower ASGI_THREADS to at most 7, or use DB_POOL_MODE=native."
+    ]
+
+
+def test_unset_threads_count_as_the_pool_size_against_the_budget(
+    load: Callable[..., Profile],
+) -> None:
+    env = prod_env(DB_POOL_MODE="persistent", WEB_CONCURRENCY="2", DB_MAX_CONNECTIONS="5")
+    with pytest.raises(ConfigurationError) as info:
+        load(**env)
+    assert [p.variable for p in info.value.problems] == ["ASGI_THREADS"]
+    assert "2 × 4 = 8 connections" in str(info.value.problems[0])
+    assert "lower ASGI_THREADS to at most 2" in str(info.value.problems[0])
+
+
+def test_threads_that_fill_the_budget_exactly_are_accepted(load: Callable[..., Profile]) -> None:
+    env = prod_env(
+        DB_POOL_MODE="persistent", WEB_CONCURRENCY="4", ASGI_THREADS="7", DB_MAX_CONNECTIONS="28"
+    )
+    assert load(**env).django_settings()["PRODREADY"]["ASGI_THREADS"] == 7
+
+
+def test_the_native_pool_bounds_the_connections_whatever_the_threads(
+    load: Callable[..., Profile],
+) -> None:
+    # 4 × DB_POOL_MAX_SIZE=4 = 16 connections fit; the 50 threads share them.
+    env = prod_env(WEB_CONCURRENCY="4", ASGI_THREADS="50", DB_MAX_CONNECTIONS="30")
+    assert load(**env).django_settings()["PRODREADY"]["ASGI_THREADS"] == 50

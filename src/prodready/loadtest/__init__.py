@@ -6,7 +6,10 @@
 - ``*_checks`` modules judge what Locust saw against the app's own settings;
 - :mod:`~prodready.loadtest.compare`, :mod:`~prodready.loadtest.report` and
   :mod:`~prodready.loadtest.chart` run every pool mode and write
-  docs/performance.md with its chart.
+  docs/performance.md with its chart;
+- :mod:`~prodready.loadtest.serving` measures the servers side by side
+  (prodready's ASGI handler under uvicorn, Django's under uvicorn, gunicorn's
+  gthread worker) with wrk, and writes its section of docs/performance.md.
 
 Nothing here is imported by the library itself; it needs the ``loadtest``
 extra (Locust, matplotlib).

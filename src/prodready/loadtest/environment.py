@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -80,14 +81,16 @@ def _commit() -> str:
     return result.stdout.strip() or "unknown"
 
 
-def describe_machine(server: PgServer, redis_url: str) -> Machine:
-    """Collect the facts about this machine and the servers a run uses."""
+def describe_machine(
+    server: PgServer, redis_url: str, packages: Sequence[str] = PACKAGES
+) -> Machine:
+    """Collect the facts about this machine and the servers a run uses (``packages``' versions)."""
     return Machine(
         when=time.strftime("%Y-%m-%d %H:%M %Z"),
         cpus=os.cpu_count() or 1,
         machine=platform.machine(),
         python=platform.python_version(),
-        packages={name: _version(name) for name in PACKAGES},
+        packages={name: _version(name) for name in packages},
         postgres=server_version(server),
         redis=_redis_version(redis_url),
         pgbouncer=_pgbouncer_version(),

@@ -7,8 +7,9 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 
 from prodready.health import health_urls
+from prodready.loadtest.scenarios import SELECT_ONE_PATH
 
-SELECT_ONE_PATH = "/loadtest/select1/"
+__all__ = ["SELECT_ONE_PATH", "select_one", "urlpatterns"]
 
 
 def select_one(request: HttpRequest) -> JsonResponse:

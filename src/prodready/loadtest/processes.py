@@ -1,7 +1,8 @@
-"""The servers a load test starts: uvicorn serving the demo, and pgbouncer in front of PostgreSQL.
+"""The processes a load test starts: free ports, stopping them, pgbouncer in front of PostgreSQL.
 
-Each is a context manager that stops what it started, even when the body
-raises or the user presses Ctrl-C.
+pgbouncer runs in a context manager that stops it, even when the body raises
+or the user presses Ctrl-C. The app servers (uvicorn, gunicorn) are in
+:mod:`prodready.loadtest.app_servers`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,6 @@ from prodready.loadtest.postgres import PgServer
 
 # pgbouncer refuses to run as root; then it is told to drop to this user.
 PGBOUNCER_USER = os.environ.get("PRODREADY_PGBOUNCER_USER", "postgres")
-STARTUP_COMPLETE = "Application startup complete."
 
 _PGBOUNCER_INI = """\
 [databases]
@@ -78,7 +75,7 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> int:
         return process.wait(timeout=10)
 
 
-def _tail(path: Path, chars: int = 2000) -> str:
+def log_tail(path: Path, chars: int = 2000) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")[-chars:]
     except OSError:
@@ -174,79 +171,8 @@ def pgbouncer_in(
         deadline = time.monotonic() + 10
         while not _listening(port):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise ServerError(f"pgbouncer did not start; its log ends:\n{_tail(log)}")
+                raise ServerError(f"pgbouncer did not start; its log ends:\n{log_tail(log)}")
             time.sleep(0.05)
         yield PgbouncerProcess(port=port, pid=process.pid)
-    finally:
-        stop_process(process)
-
-
-def _get_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http://127.0.0.1 only)
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-    except OSError:
-        return None
-
-
-@contextlib.contextmanager
-def running_uvicorn(
-    env: Mapping[str, str],
-    workers: int,
-    log: Path,
-    app: str = "demo.asgi:application",
-    ready_path: str = "/api/liveness/",
-    timeout: float = 60,
-) -> Iterator[str]:
-    """Serve ``app`` under uvicorn with ``workers`` processes; yield its base URL.
-
-    Ready means: every worker logged the end of its ASGI start-up, and
-    ``ready_path`` answers 200 (a path no rate limit counts). uvicorn gets
-    SIGTERM at the end, so that each worker drains and closes its pools.
-    """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--lifespan",
-                "on",
-                "--no-access-log",
-                "--no-proxy-headers",
-                "--timeout-graceful-shutdown",
-                "10",
-            ],
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + timeout
-        while _tail(log, 1_000_000).count(STARTUP_COMPLETE) < workers or (
-            _get_status(base + ready_path) != 200
-        ):
-            if process.poll() is not None:
-                raise ServerError(
-                    f"uvicorn exited with status {process.returncode}; its log ends:\n{_tail(log)}"
-                )
-            if time.monotonic() > deadline:
-                raise ServerError(
-                    f"uvicorn was not ready after {timeout:.0f} s; its log ends:\n{_tail(log)}"
-                )
-            time.sleep(0.1)
-        yield base
     finally:
         stop_process(process)

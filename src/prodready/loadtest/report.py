@@ -10,6 +10,7 @@ from prodready.loadtest.checks import CheckResult
 from prodready.loadtest.compare import EXPECTED_FAILURES, Comparison, ModeResult, ratios, spread
 from prodready.loadtest.runner import RunOptions
 from prodready.loadtest.scenarios import SCENARIOS
+from prodready.loadtest.serving_report import section_lines, serving_block_in
 
 
 def _number(value: float | None, digits: int = 0) -> str:
@@ -182,8 +183,16 @@ def _setup(options: RunOptions) -> str:
     )
 
 
-def render(comparison: Comparison, benchmarks: Path) -> str:
-    """Return the whole of docs/performance.md."""
+def render(comparison: Comparison, benchmarks: Path, previous: Path | None = None) -> str:
+    """Return the whole of docs/performance.md.
+
+    Args:
+        comparison: the pool modes' results.
+        benchmarks: docs/benchmarks.md, whose table is copied beside them.
+        previous: the page being replaced: its serving section (written by
+            ``python -m prodready.loadtest.serving --write``, between the
+            serving markers) is kept as it is; without one, a placeholder.
+    """
     options, machine = comparison.options, comparison.machine
     off = comparison.results.get("off")
     rounds = len(next(iter(comparison.results.values())).rounds) if comparison.results else 1
@@ -217,6 +226,7 @@ def render(comparison: Comparison, benchmarks: Path) -> str:
             for t in comparison.targets
         ],
         "",
+        *section_lines(serving_block_in(previous)),
         "## Per mode",
         "",
         f"{_rounds_note(rounds)}SELECT 1 req/s is the pooling scenario's steady "
@@ -306,4 +316,4 @@ def write_report(comparison: Comparison, docs: Path, benchmarks: Path) -> None:
 
     docs.parent.mkdir(parents=True, exist_ok=True)
     write_chart(comparison, docs.with_suffix(".png"))
-    docs.write_text(render(comparison, benchmarks), encoding="utf-8")
+    docs.write_text(render(comparison, benchmarks, previous=docs), encoding="utf-8")

@@ -25,10 +25,11 @@ from typing import Literal
 
 import redis
 
+from prodready.loadtest.app_servers import running_uvicorn
 from prodready.loadtest.checks import CheckResult, Outcome
 from prodready.loadtest.postgres import PgServer, fresh_database
 from prodready.loadtest.prepare import Prepared, prepare_database
-from prodready.loadtest.processes import running_pgbouncer, running_uvicorn, stop_process
+from prodready.loadtest.processes import running_pgbouncer, stop_process
 from prodready.loadtest.progress import Progress
 from prodready.loadtest.scenarios import (
     DEMO_RULES,
@@ -91,16 +92,26 @@ class ScenarioRun:
         return self.exit_code == 0 and self.outcome.passed
 
 
-def _app_env(
-    options: RunOptions, mode: PoolMode, database: PgServer, scratch: Path
-) -> dict[str, str]:
-    """Return the environment of the demo (and of Locust, which reads the same variables)."""
+def inherited_environ() -> dict[str, str]:
+    """Return this process's environment without the app's variables, for a server to start from.
+
+    What configures the app (profile variables, ``DJANGO_SETTINGS_MODULE``,
+    ``DB_*``, ``RATELIMIT_*``, ``LOADTEST_*`` and ``PRODREADY_*``) is left
+    out, so that only what the run sets reaches the server.
+    """
     ours = set(variable_names()) | {"DJANGO_SETTINGS_MODULE"}
-    env = {
+    return {
         k: v
         for k, v in os.environ.items()
         if k not in ours and not k.startswith(("LOADTEST_", "PRODREADY_", "DB_", "RATELIMIT_"))
     }
+
+
+def _app_env(
+    options: RunOptions, mode: PoolMode, database: PgServer, scratch: Path
+) -> dict[str, str]:
+    """Return the environment of the demo (and of Locust, which reads the same variables)."""
+    env = inherited_environ()
     env.update(
         {
             # prod, as deployed, except that TLS is not in front of this server.
@@ -127,7 +138,8 @@ def _app_env(
     return env
 
 
-def _forget_keys(redis_url: str, prefix: str) -> None:
+def forget_keys(redis_url: str, prefix: str) -> None:
+    """Delete the rate limiter's keys under ``prefix`` (a run's own) from Redis, if it answers."""
     with contextlib.suppress(redis.RedisError), redis.Redis.from_url(redis_url) as client:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
@@ -282,5 +294,5 @@ def run_mode(
                         runs.append(_run_scenario(options, mode, spec, url, served, prepared, root))
             finally:
                 if "REDIS_URL" in served:
-                    _forget_keys(served["REDIS_URL"], prefix)
+                    forget_keys(served["REDIS_URL"], prefix)
     return runs, prepared

@@ -18,6 +18,8 @@ SETTINGS = dict.fromkeys(MODES, "demo.settings") | {
 }
 # The pooling scenario's app: the demo's DATABASES, no middleware, a SELECT 1 view.
 POOLING_SETTINGS = "prodready.loadtest.pooling_settings"
+# Its SELECT 1 view (prodready.loadtest.pooling_urls), named here for clients that import no Django.
+SELECT_ONE_PATH = "/loadtest/select1/"
 # A scenario that stops by itself once its work is done gets at most this long.
 FINITE_SCENARIO_SECONDS = 90.0
 

@@ -42,12 +42,18 @@ def build_logging(profile: Profile) -> dict[str, Any]:
     }
 
 
+def asgi_threads(profile: Profile) -> int:
+    """Return the worker threads per process: ``ASGI_THREADS``, else ``DB_POOL_MAX_SIZE``."""
+    return profile.asgi_threads or profile.db_pool_max_size
+
+
 def build_prodready(profile: Profile) -> dict[str, Any]:
     """Return the ``PRODREADY`` setting read at run time by ``prodready.conf``."""
     return {
         "PROFILE": profile.app_profile,
         "DB_POOL_MODE": resolve_pool_mode(profile),
         "WEB_CONCURRENCY": profile.web_concurrency,
+        "ASGI_THREADS": asgi_threads(profile),
         "REDIS_URL": profile.redis_url.get_secret_value() if profile.redis_url else None,
         "RATELIMIT": {
             "ENABLED": profile.ratelimit_enabled,

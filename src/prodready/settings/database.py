@@ -97,7 +97,33 @@ def database_problems(profile: Profile) -> list[Problem]:
         )
     if mode == "native":
         problems += _native_problems(profile)
+    else:
+        problems += _thread_problems(profile, mode)
     return problems
+
+
+def _thread_problems(profile: Profile, mode: str) -> list[Problem]:
+    # Without the native pool each worker thread may hold a connection of its own.
+    threads = profile.asgi_threads or profile.db_pool_max_size
+    budget = profile.db_max_connections
+    needed = profile.web_concurrency * threads
+    if budget is None or needed <= budget:
+        return []
+    fitting = budget // profile.web_concurrency
+    fix = (
+        f"lower ASGI_THREADS to at most {fitting}"
+        if fitting
+        else f"lower WEB_CONCURRENCY to at most {budget} (with ASGI_THREADS=1)"
+    )
+    return [
+        Problem(
+            "ASGI_THREADS",
+            f"is {threads} and WEB_CONCURRENCY is {profile.web_concurrency}: with "
+            f"DB_POOL_MODE={mode} each worker thread can hold a connection, "
+            f"{profile.web_concurrency} × {threads} = {needed} connections, over "
+            f"DB_MAX_CONNECTIONS={budget}; {fix}, or use DB_POOL_MODE=native.",
+        )
+    ]
 
 
 def _native_problems(profile: Profile) -> list[Problem]:

@@ -131,6 +131,15 @@ class Profile(BaseSettings):
         1,
         ge=1,
     )
+    asgi_threads: int | None = _var(
+        "Worker threads per process that run synchronous requests under prodready.asgi "
+        "(one thread hop per request). Unset: DB_POOL_MAX_SIZE, as a thread that can never "
+        "get a connection only waits.",
+        "a whole number from 1 to 256",
+        "4",
+        ge=1,
+        le=256,
+    )
     redis_url: SecretStr | None = _var(
         "Redis for the cache and rate limits; unset means a local-memory cache. Reserved "
         "characters in the password are percent-encoded (%2F for /, %40 for @, %23 for #).",

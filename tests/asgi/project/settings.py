@@ -6,8 +6,8 @@ from prodready import load_profile
 
 globals().update(load_profile().django_settings())
 
-INSTALLED_APPS = ["prodready"]
-MIDDLEWARE: list[str] = []
+INSTALLED_APPS = ["prodready", "tests.asgi.project.apps.ServedProjectConfig"]
+MIDDLEWARE = ["tests.asgi.project.middleware.ChainMiddleware"]
 ROOT_URLCONF = "tests.asgi.project.urls"
 ASGI_APPLICATION = "tests.asgi.project.asgi.application"
 USE_TZ = True
