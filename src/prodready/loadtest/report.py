@@ -116,12 +116,10 @@ def _reading(comparison: Comparison) -> list[str]:
         lines.append(
             f"- **native against off, the demo's catalogue: {native_off}.** The same saving "
             "per request, but each request here also costs two queries, a 50-row JSON page, "
-            "a Redis round trip and the demo's middleware chain. Under ASGI Django runs each "
-            "method of a synchronous middleware (its security, common, CSRF and "
-            "clickjacking middleware) and the view in a worker thread, a thread hop each, "
-            "which costs more CPU than the queries; on two CPUs shared with PostgreSQL and "
-            "Locust, that work dilutes the ratio. Where connecting is dearer (TLS, SCRAM, a "
-            "network hop to the database), the saving grows."
+            "a Redis round trip and the demo's middleware chain (run with the view in one "
+            "worker thread per request by prodready.asgi); on two CPUs shared with "
+            "PostgreSQL and Locust, that work dilutes the ratio. Where connecting is dearer "
+            "(TLS, SCRAM, a network hop to the database), the saving grows."
         )
     bouncer = _ratio(comparison, "pgbouncer", "native")
     pgbouncer = comparison.results.get("pgbouncer")
@@ -142,11 +140,15 @@ def _reading(comparison: Comparison) -> list[str]:
     if persistent is not None and backends is not None:
         errors = sum(r.outcome.metrics.get("failures", 0.0) for r in persistent.runs.values())
         lines.append(
-            f"- **persistent under ASGI.** Backends climbed to {_number(backends.value)} "
+            f"- **persistent under ASGI.** Backends peaked at {_number(backends.value)} "
             f"(the run's role allows {options.connection_limit}) and {errors:.0f} requests "
-            "failed once the role's limit was reached; without that limit the leak would "
-            "run up to the server's max_connections, for every client of the server. This "
-            "is why prodready.E001 refuses CONN_MAX_AGE under ASGI."
+            "failed. The catalogue's views are synchronous: prodready.asgi runs them in a "
+            "fixed pool of ASGI_THREADS threads per worker, so their persistent connections "
+            "are bounded by WEB_CONCURRENCY × ASGI_THREADS. An async view still does its "
+            "database work in a new thread per request (Django's ThreadSensitiveContext), "
+            "whose persistent connection is left open until it is garbage-collected, up to "
+            "the server's max_connections: this is why prodready.E001 still refuses "
+            "CONN_MAX_AGE under ASGI."
         )
     exact = [
         m

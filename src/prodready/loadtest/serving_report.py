@@ -143,7 +143,7 @@ def _method(run: ServingRun) -> list[str]:
         f"`DB_POOL_MIN_SIZE` = `DB_POOL_MAX_SIZE` = {o.pool_size}, so gunicorn runs "
         f"{o.pool_size} threads per worker), in a database of the run's own, migrated and "
         f"seeded with {o.items} items; rate limits counted in Redis under `{o.rules}` (a "
-        "round trip on every request, never a refusal). Two apps:",
+        "round trip on every request, never a refusal). The apps:",
         "",
         *apps,
         "",
