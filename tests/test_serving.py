@@ -1,14 +1,15 @@
-"""prodready.serving in process: the bound on requests waiting for a worker thread."""
+"""prodready.serving in process: the bounds on waiting requests and on slow readers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
@@ -23,10 +24,26 @@ def blocked(request: HttpRequest) -> HttpResponse:
     return HttpResponse("done")
 
 
-urlpatterns = [path("blocked/", blocked)]
+_closed = threading.Event()
 
 
-async def _get(handler: Handler, target: str) -> tuple[int, dict[bytes, bytes], bytes]:
+def endless(request: HttpRequest) -> StreamingHttpResponse:
+    def lines() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b"x" * 1024
+        finally:
+            _closed.set()
+
+    return StreamingHttpResponse(lines())
+
+
+urlpatterns = [path("blocked/", blocked), path("endless/", endless)]
+
+
+async def _get(
+    handler: Handler, target: str, *, stalls_after: int | None = None
+) -> tuple[int, dict[bytes, bytes], bytes]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -50,6 +67,8 @@ async def _get(handler: Handler, target: str) -> tuple[int, dict[bytes, bytes], 
         return message if message is not None else await never
 
     async def send(message: dict[str, Any]) -> None:
+        if stalls_after is not None and len(sent) >= stalls_after:
+            await never  # a client that stops reading: the server's send never returns
         sent.append(message)
 
     await handler(scope, receive, send)
@@ -85,3 +104,19 @@ def test_past_the_queue_bound_requests_get_503_at_once(monkeypatch: pytest.Monke
     assert json.loads(refused[2])["error"] == "busy"
     assert (running[0], running[2]) == (200, b"done")
     assert (waiting[0], waiting[2]) == (200, b"done")
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_client_that_stops_reading_a_stream_frees_its_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(serving, "STREAM_SEND_TIMEOUT", 0.5)
+    handler = Handler(threads=1)
+    _closed.clear()
+    try:
+        status, _, body = asyncio.run(_get(handler, "/endless/", stalls_after=3))
+    finally:
+        handler.close()
+    assert status == 200
+    assert len(body) == 2 * 1024  # two chunks read, then nothing
+    assert _closed.is_set()  # the generator was closed: the thread moved on

@@ -52,9 +52,14 @@ class KeepPeer:
 
 
 def restore_peer(scope: Scope) -> None:
-    """Put the connection's peer back in ``scope["client"]`` when it was noted."""
-    peer = scope.pop(PEER_KEY, _MISSING)
-    if peer is not _MISSING:
+    """Put the connection's peer back in ``scope["client"]`` when it was noted.
+
+    A unix-socket connection has no peer address (``None``): there, what the
+    server made of ``X-Forwarded-For`` stands (``--uds`` with
+    ``--forwarded-allow-ips`` names the proxy that owns the socket).
+    """
+    peer = scope.pop(PEER_KEY, None)
+    if peer is not None:
         scope["client"] = peer
 
 

@@ -21,9 +21,13 @@ of worker threads:
 
 Differences from Django's handler: a synchronous view is not interrupted when
 its client disconnects (its response is dropped and closed, as under a WSGI
-server); requests wait for a free thread (up to :data:`QUEUE_PER_THREAD` per
-thread, then 503 with ``Retry-After: 1``); ``async_to_sync`` inside a sync
-view runs its coroutine on the server's event loop, as under Django.
+server), and a request whose client hangs up while it waits for a thread is
+not run at all; requests wait for a free thread (up to
+:data:`QUEUE_PER_THREAD` per thread, then 503 with ``Retry-After: 1``); a
+synchronous stream holds its thread while it is sent, and is closed when its
+client reads nothing for :data:`STREAM_SEND_TIMEOUT` seconds;
+``async_to_sync`` inside a sync view runs its coroutine on the server's event
+loop, as under Django.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ Send = Any
 
 #: Requests that may wait for a worker thread, per thread, before 503s.
 QUEUE_PER_THREAD = 100
+#: Seconds a streamed chunk may wait for the client to read before the stream is closed.
+STREAM_SEND_TIMEOUT = 30
 # Paths whose route (sync or async) is remembered; longer paths are scans.
 _MAX_ROUTES = 4096
 _MAX_CACHED_PATH = 512
@@ -161,6 +167,7 @@ class Handler(ASGIHandler):
             finally:
                 self._inflight -= 1
                 listener.cancel()
+                disconnected.set()  # cancelled (shutdown timeout): an endless stream stops too
 
     async def _send(self, response: HttpResponseBase, send: Send) -> None:
         if not response.streaming:
@@ -196,6 +203,8 @@ class Handler(ASGIHandler):
         disconnected: threading.Event,
     ) -> HttpResponseBase | None:
         # In a worker thread: everything of a request that is synchronous.
+        if disconnected.is_set():
+            return None  # the client gave up while the request waited for a thread
         signals.request_started.send(sender=self.__class__, scope=scope)
         response = self._sync.get_response(request)
         response._handler_class = self.__class__  # type: ignore[attr-defined]
@@ -220,16 +229,27 @@ class Handler(ASGIHandler):
         disconnected: threading.Event,
     ) -> None:
         def put(message: Message) -> None:
-            # Waits until the loop has written it: the client's pace sets the stream's.
-            asyncio.run_coroutine_threadsafe(send(message), loop).result()
+            # Waits until the loop has written it: the client's pace sets the stream's,
+            # within a bound, so that a client that stops reading frees the thread.
+            future = asyncio.run_coroutine_threadsafe(send(message), loop)
+            try:
+                future.result(STREAM_SEND_TIMEOUT)
+            except TimeoutError:
+                future.cancel()
+                disconnected.set()
+                logger.warning(
+                    "A streamed response's client read nothing for %d s; the stream was closed.",
+                    STREAM_SEND_TIMEOUT,
+                )
 
         put(_start_message(response))
         for part in response.streaming_content:
-            if disconnected.is_set():
-                return
             for chunk, _ in self.chunk_bytes(part):
+                if disconnected.is_set():
+                    return
                 put({"type": "http.response.body", "body": chunk, "more_body": True})
-        put({"type": "http.response.body"})
+        if not disconnected.is_set():
+            put({"type": "http.response.body"})
 
     def _started_and_closed(self, scope: Any, response: HttpResponseBase) -> None:
         # A request Django refused while reading it (400, 413): its signals, as Django sends them.

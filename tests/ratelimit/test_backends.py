@@ -15,7 +15,13 @@ import redis
 from django.core.cache.backends.locmem import LocMemCache
 
 from prodready.ratelimit import Rule, backends, parse_rules
-from prodready.ratelimit.backends import CacheBackend, Hit, MemoryBackend
+from prodready.ratelimit.backends import (
+    Breaker,
+    CacheBackend,
+    Hit,
+    MemoryBackend,
+    StoreUnavailable,
+)
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rate import Rate
 from prodready.ratelimit.store import redis_backend
@@ -228,3 +234,15 @@ def _commands_per_request(rules: str, requests: int) -> list[str]:
 )
 def test_one_redis_round_trip_per_request(rules: str) -> None:
     assert _commands_per_request(rules, 20) == ["evalsha"] * 20
+
+
+def test_a_success_that_started_before_a_failure_does_not_close_the_breaker() -> None:
+    breaker = Breaker(retry_after=60)
+    before = breaker.failures
+    breaker.failed("TimeoutError: Timeout reading from socket")
+    breaker.succeeded(before)  # a reply read late, from before the store stopped answering
+    assert breaker.retry_at
+    with pytest.raises(StoreUnavailable, match="Timeout reading from socket; next try"):
+        breaker.check()
+    breaker.succeeded(breaker.failures)  # a call that started after the failure
+    assert not breaker.retry_at

@@ -90,12 +90,14 @@ class Breaker:
     rest get the failure policy at once until a trial call succeeds.
     """
 
-    __slots__ = ("_lock", "_reason", "retry_after", "retry_at")
+    __slots__ = ("_lock", "_reason", "failures", "retry_after", "retry_at")
 
     def __init__(self, retry_after: float = 1.0) -> None:
         self.retry_after = retry_after
         #: 0.0 while the store answers; else when the next trial call may go (monotonic).
         self.retry_at = 0.0
+        #: Failures so far: a call that started before the latest one cannot close the breaker.
+        self.failures = 0
         self._reason = ""
         self._lock = threading.Lock()
 
@@ -111,11 +113,14 @@ class Breaker:
         """Record a failure: calls fail fast for ``retry_after`` seconds."""
         with self._lock:
             self._reason = reason
+            self.failures += 1
             self.retry_at = time.monotonic() + self.retry_after
 
-    def succeeded(self) -> None:
-        """Record a success: calls go through again."""
-        self.retry_at = 0.0
+    def succeeded(self, failures: int) -> None:
+        """Record a success of a call that started after ``failures`` failures."""
+        with self._lock:
+            if failures == self.failures:  # no failure since the call started
+                self.retry_at = 0.0
 
 
 # Threads per process that talk to Redis for async requests. Each holds one
@@ -236,6 +241,7 @@ class RedisBackend:
         breaker = self.breaker
         if breaker.retry_at:
             breaker.check()
+        failures = breaker.failures
         try:
             if not self._cluster:
                 raw = self._eval(hits)
@@ -252,7 +258,7 @@ class RedisBackend:
             breaker.failed(reason)
             raise StoreUnavailable(reason) from err
         if breaker.retry_at:
-            breaker.succeeded()
+            breaker.succeeded(failures)
         return _counts(raw)
 
     def _pool(self) -> ThreadPoolExecutor:
