@@ -28,7 +28,6 @@ ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 #: The scope key that carries the connection's peer past the server's middleware.
 PEER_KEY = "prodready.peer"
-_MISSING: Any = object()
 # How far up the lifespan call the server's frame may be: uvicorn's lifespan
 # task, its middleware and ours are a handful of frames.
 _MAX_FRAMES = 30

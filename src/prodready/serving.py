@@ -170,13 +170,11 @@ class Handler(ASGIHandler):
                 disconnected.set()  # cancelled (shutdown timeout): an endless stream stops too
 
     async def _send(self, response: HttpResponseBase, send: Send) -> None:
-        if not response.streaming:
-            await self.send_response(response, send)  # already closed in its thread
-            return
-        try:  # an async iterator: streamed by Django's own code on the loop
+        try:
             await self.send_response(response, send)
         finally:
-            await self._close(response)
+            if response.streaming:  # an async iterator; the others were closed in their thread
+                await self._close(response)
 
     async def _listen(self, receive: Receive, disconnected: threading.Event) -> None:
         message = await receive()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from prodready.settings.cache import build_caches
-from prodready.settings.database import build_databases, resolve_pool_mode
+from prodready.settings.database import asgi_threads, build_databases, resolve_pool_mode
 from prodready.settings.security import build_security
 
 if TYPE_CHECKING:
@@ -40,11 +40,6 @@ def build_logging(profile: Profile) -> dict[str, Any]:
             "prodready": {"handlers": ["console"], "level": "INFO", "propagate": False},
         },
     }
-
-
-def asgi_threads(profile: Profile) -> int:
-    """Return the worker threads per process: ``ASGI_THREADS``, else ``DB_POOL_MAX_SIZE``."""
-    return profile.asgi_threads or profile.db_pool_max_size
 
 
 def build_prodready(profile: Profile) -> dict[str, Any]:

@@ -102,9 +102,14 @@ def database_problems(profile: Profile) -> list[Problem]:
     return problems
 
 
+def asgi_threads(profile: Profile) -> int:
+    """Return the worker threads per process: ``ASGI_THREADS``, else ``DB_POOL_MAX_SIZE``."""
+    return profile.asgi_threads or profile.db_pool_max_size
+
+
 def _thread_problems(profile: Profile, mode: str) -> list[Problem]:
     # Without the native pool each worker thread may hold a connection of its own.
-    threads = profile.asgi_threads or profile.db_pool_max_size
+    threads = asgi_threads(profile)
     budget = profile.db_max_connections
     needed = profile.web_concurrency * threads
     if budget is None or needed <= budget:
