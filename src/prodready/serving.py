@@ -33,6 +33,7 @@ loop, as under Django.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -60,6 +61,8 @@ Send = Any
 QUEUE_PER_THREAD = 100
 #: Seconds a streamed chunk may wait for the client to read before the stream is closed.
 STREAM_SEND_TIMEOUT = 30
+#: Threads kept for async requests' thread-sensitive calls, at least (per process).
+MIN_IDLE_LENT_THREADS = 16
 # Paths whose route (sync or async) is remembered; longer paths are scans.
 _MAX_ROUTES = 4096
 _MAX_CACHED_PATH = 512
@@ -114,6 +117,7 @@ class Handler(ASGIHandler):
         self._refused = SyncToAsync(
             self._started_and_closed, thread_sensitive=False, executor=self._pool
         )
+        self._lent = LentThreads(idle=max(threads, MIN_IDLE_LENT_THREADS))
         self._routes: dict[tuple[str, str], bool] = {}
         self._inflight = 0  # sync requests submitted and not finished (event loop only)
 
@@ -122,10 +126,21 @@ class Handler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         if self._async_route(_path_info(scope)):
-            async with ThreadSensitiveContext():
-                await super().handle(scope, receive, send)
+            await self._handle_async(scope, receive, send)
             return
         await self._handle_sync(scope, receive, send)
+
+    async def _handle_async(self, scope: Any, receive: Receive, send: Send) -> None:
+        # Django's path, with the request's thread-sensitive code (sync middleware,
+        # the ORM's async API) on a thread lent for the request, not a new one.
+        executor = self._lent.borrow()
+        finished = False
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await super().handle(scope, receive, send)
+            finished = True
+        finally:
+            self._lent.give_back(executor, reusable=finished)
 
     def _async_route(self, path: str) -> bool:
         # Keyed by the root URLconf too: tests swap it with override_settings.
@@ -257,6 +272,46 @@ class Handler(ASGIHandler):
     def close(self) -> None:
         """Stop the worker threads once their requests are done (at shutdown)."""
         self._pool.shutdown(wait=False)
+        self._lent.close()
+
+
+class LentThreads:
+    """Single-thread executors lent to async requests for their thread-sensitive calls.
+
+    Django's handler gives each async request a new thread for its thread-sensitive
+    code, and a second one to join it afterwards. Here a request borrows one that an
+    earlier request finished with; one whose request did not finish normally (an
+    error, a cancellation: its thread may still be busy) is shut down instead of
+    lent again. At most ``idle`` are kept while unused.
+
+    Args:
+        idle: Executors kept for reuse.
+    """
+
+    def __init__(self, idle: int) -> None:
+        self.idle = idle
+        self._free: list[ThreadPoolExecutor] = []
+        self._closed = False
+        self._started = itertools.count(1)
+
+    def borrow(self) -> ThreadPoolExecutor:
+        """An executor with one thread, idle, for one request."""
+        if self._free:
+            return self._free.pop()
+        return ThreadPoolExecutor(1, thread_name_prefix=f"prodready-async-{next(self._started)}")
+
+    def give_back(self, executor: ThreadPoolExecutor, *, reusable: bool) -> None:
+        """Keep ``executor`` for the next request, or shut it down."""
+        if reusable and not self._closed and len(self._free) < self.idle:
+            self._free.append(executor)
+        else:
+            executor.shutdown(wait=False)  # its thread ends once its call returns
+
+    def close(self) -> None:
+        """Shut down every idle executor (at shutdown)."""
+        self._closed = True
+        while self._free:
+            self._free.pop().shutdown(wait=False)
 
 
 def _close(response: HttpResponseBase) -> None:

@@ -144,11 +144,12 @@ def _reading(comparison: Comparison) -> list[str]:
             f"(the run's role allows {options.connection_limit}) and {errors:.0f} requests "
             "failed. The catalogue's views are synchronous: prodready.asgi runs them in a "
             "fixed pool of ASGI_THREADS threads per worker, so their persistent connections "
-            "are bounded by WEB_CONCURRENCY × ASGI_THREADS. An async view still does its "
-            "database work in a new thread per request (Django's ThreadSensitiveContext), "
-            "whose persistent connection is left open until it is garbage-collected, up to "
-            "the server's max_connections: this is why prodready.E001 still refuses "
-            "CONN_MAX_AGE under ASGI."
+            "are bounded by WEB_CONCURRENCY × ASGI_THREADS. An async view does its "
+            "database work on a thread lent for the request; past the threads kept for "
+            "reuse, a burst of async requests starts threads that end after the request, "
+            "and a persistent connection opened there stays open until it is "
+            "garbage-collected, up to the server's max_connections: this is why "
+            "prodready.E001 still refuses CONN_MAX_AGE under ASGI."
         )
     exact = [
         m

@@ -76,7 +76,7 @@ APPS: tuple[App, ...] = (
         "/api/items/count/",
         "demo.settings",
         "the demo's async view (the ORM's async API, one COUNT): Django's async path "
-        "under both ASGI handlers",
+        "under both ASGI handlers, prodready's on threads lent per request",
     ),
 )
 SERVER_NAMES = tuple(s.name for s in SERVERS)
