@@ -32,7 +32,7 @@ def _prod(**overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "api.example.com",
         "DATABASE_URL": "postgres://dbadmin-user:s3cret-pw@db.internal:5432/appdb",
         "REDIS_URL": "redis://:r3dis-pw@db.internal:6379/0",
-        "HEALTH_TOKEN": "tok-3n",
+        "HEALTH_TOKEN": "tok-3n-Zq8xW2pLm4",
         # The repository's own profile files, as an operator's checkout has them.
         "PRODREADY_BASE_DIR": str(REPO),
     }
@@ -60,7 +60,7 @@ def test_config_shows_sources_and_masks_secrets() -> None:
         "characters)",
         "[environment]",
     ]
-    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n-Zq8xW2pLm4"):
         assert secret not in result.stdout + result.stderr
 
 
@@ -73,7 +73,7 @@ def test_config_json_masks_secrets() -> None:
         "value": "4",
         "source": "config_profiles/prod.env",
     }
-    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n-Zq8xW2pLm4"):
         assert secret not in result.stdout
 
 
@@ -90,7 +90,7 @@ def test_config_reads_secret_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["check", "config", "demo"], ids=["check", "config", "demo"])
 def test_bad_configuration_exits_1_with_one_line_per_problem(command: str) -> None:
-    env = _prod(DB_POOL_MAX_SIZE="lots", DEBUG="true", SECRET_KEY="tok-3n")
+    env = _prod(DB_POOL_MAX_SIZE="lots", DEBUG="true", SECRET_KEY="tok-3n-Zq8xW2pLm4")
     result = _prodready(command, **env)
     assert result.returncode == 1
     problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
@@ -101,7 +101,7 @@ def test_bad_configuration_exits_1_with_one_line_per_problem(command: str) -> No
     ]
     assert "Traceback" not in result.stderr
     # config shows hosts and users (an operator needs them), never a password or key.
-    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n"):
+    for secret in ("s3cret-pw", PROD_KEY, "r3dis-pw", "tok-3n-Zq8xW2pLm4"):
         assert secret not in result.stdout + result.stderr
     if command != "config":
         for secret in ("db.internal", "dbadmin-user"):
@@ -163,3 +163,14 @@ def test_check_fails_on_a_deploy_warning() -> None:
     result = _prodready("check", DJANGO_SETTINGS_MODULE="demo.settings", **env)
     assert result.returncode == 1
     assert "security.W008" in result.stderr
+
+
+def test_config_and_check_say_the_statement_timeout_is_not_sent_through_pgbouncer() -> None:
+    env = _prod(DB_POOL_MODE="pgbouncer")
+    shown = json.loads(_prodready("config", "--json", **env).stdout)
+    assert shown["values"]["DB_STATEMENT_TIMEOUT"]["value"] == "30000"
+    assert "not sent to the server in pgbouncer mode" in shown["notes"]["DB_STATEMENT_TIMEOUT"]
+    checked = _prodready("check", **env)
+    assert "note: DB_STATEMENT_TIMEOUT: not sent to the server" in checked.stdout
+    native = json.loads(_prodready("config", "--json", **_prod()).stdout)
+    assert native["notes"] == {}

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from prodready.logs import OneLineFormatter, RedactingFilter, redact
+from prodready.logs import OneLineFormatter, RedactingFilter
+from prodready.masking import mask
 
 
 @pytest.mark.parametrize(
@@ -23,8 +24,8 @@ from prodready.logs import OneLineFormatter, RedactingFilter, redact
     ],
     ids=["postgres-url", "redis-url", "libpq-keyword", "url-without-password", "plain"],
 )
-def test_redact_masks_credentials(text: str, expected: str) -> None:
-    assert redact(text) == expected
+def test_mask_masks_credentials(text: str, expected: str) -> None:
+    assert mask(text) == expected
 
 
 def test_filter_masks_known_secrets_in_message_and_traceback() -> None:
@@ -42,3 +43,23 @@ def test_filter_masks_known_secrets_in_message_and_traceback() -> None:
     assert "\n" not in line
     assert line.startswith("ERROR key is ***")
     assert "RuntimeError: failed with *** for postgres://u:***@h/db" in line
+
+
+def test_repeated_warnings_are_held_back_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prodready import logs
+
+    now = [1000.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: now[0])
+    repeats = logs.RepeatsFilter(interval=60)
+
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("psycopg.pool", logging.WARNING, __file__, 1, msg, args, None)
+
+    outage = "error connecting in %r: %s"
+    shown = [repeats.filter(record(outage, "pool-1", "refused")) for _ in range(30)]
+    assert shown == [True] + [False] * 29  # three a second for ten seconds: one line
+    assert repeats.filter(record("discarding broken connection: %s", "c"))  # another kind
+    now[0] += 61
+    late = record(outage, "pool-1", "refused")
+    assert repeats.filter(late)
+    assert late.getMessage() == "error connecting in 'pool-1': refused (29 more like it held back)"

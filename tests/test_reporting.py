@@ -17,9 +17,12 @@ def test_error_report_masks_database_and_redis_credentials() -> None:
         }
     }
     databases = {"default": {"ENGINE": "x", "NAME": "db", "PASSWORD": "s3cret-pw"}}
-    prodready = {"REDIS_URL": "redis://:r3dis-pw@cache:6379/0", "HEALTH": {"TOKEN": "tok-3n"}}
+    prodready = {
+        "REDIS_URL": "redis://:r3dis-pw@cache:6379/0",
+        "HEALTH": {"TOKEN": "tok-3n-Zq8xW2pLm4"},
+    }
     with override_settings(CACHES=caches, DATABASES=databases, PRODREADY=prodready):
         text = repr(SafeReporterFilter().get_safe_settings())
-    for secret in ("r3dis-pw", "s3cret-pw", "tok-3n"):
+    for secret in ("r3dis-pw", "s3cret-pw", "tok-3n-Zq8xW2pLm4"):
         assert secret not in text
     assert "RedisCache" in text

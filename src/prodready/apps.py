@@ -1,4 +1,4 @@
-"""Django app config: registers prodready's system checks."""
+"""Django app config: registers prodready's system checks and database deadlines."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ class ProdreadyConfig(AppConfig):
         """Register the system checks and the fork hook of the pools."""
         # Imported for its side effect: forked children (gunicorn --preload,
         # celery) drop pools and sockets inherited from their parent.
-        from prodready import pools, system_checks  # noqa: F401
+        from django.db.backends.signals import connection_created
+
+        from prodready import deadlines, pools, system_checks  # noqa: F401
 
         system_checks.register()
+        # Every PostgreSQL query gets a client-side deadline (a hung link).
+        connection_created.connect(deadlines.install, dispatch_uid="prodready-deadlines")

@@ -106,7 +106,7 @@ class Application:
         """Validate, open the pools and install the drain; raise StartupFailed if invalid."""
         if self.setup_error is not None:
             raise StartupFailed(self.setup_error)
-        _run_checks()
+        run_checks()
         _keep_peer()
         opened = open_pools()
         if opened:
@@ -152,7 +152,7 @@ def _shown(trusted: object) -> str:
     return str(trusted)
 
 
-def _run_checks() -> None:
+def run_checks() -> None:
     """Run prodready's system checks; raise StartupFailed on errors, log warnings."""
     from django.core import checks
 

@@ -1,4 +1,4 @@
-"""The ``prodready`` command: ``config``, ``check``, ``demo``, ``reference`` and ``loadtest``."""
+"""The ``prodready`` command: config, check, serve, demo, reference and loadtest."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from prodready.exceptions import ConfigurationError, Problem
-from prodready.logs import MASK, redact
+from prodready.masking import MASK, mask_url
+from prodready.settings.database import setting_notes
 from prodready.settings.loader import collect_sources, validate
 from prodready.settings.profiles import SECRET_FIELDS, variable_names
 from prodready.settings.reference import reference_markdown
@@ -20,8 +20,8 @@ def mask(variable: str, raw: str) -> str:
     """Return ``raw`` fit to print: secrets hidden, passwords inside URLs masked."""
     if variable.lower() not in SECRET_FIELDS:
         return raw
-    if urlsplit(raw).scheme and "://" in raw:
-        return redact(raw)
+    if variable.lower().endswith("_url"):
+        return mask_url(raw)
     return f"{MASK} ({len(raw)} characters)"
 
 
@@ -39,6 +39,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         if name != "APP_PROFILE" and (found := collected.values.get(name)) is not None
     ]
     unset = [name for name in variable_names() if name not in collected.values]
+    notes = setting_notes(profile) if profile is not None else {}
     if args.json:
         print(
             json.dumps(
@@ -46,6 +47,7 @@ def cmd_config(args: argparse.Namespace) -> int:
                     "profile": collected.profile,
                     "values": {n: {"value": v, "source": s} for n, v, s in rows},
                     "unset": [n for n in unset if n != "APP_PROFILE"],
+                    "notes": notes,
                     "problems": [str(p) for p in problems],
                 },
                 indent=2,
@@ -57,6 +59,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     value_width = min(max((len(v) for _, v, _ in rows), default=0), 60)
     for name, shown, source in rows:
         print(f"  {name:<{width}}  {shown:<{value_width}}  [{source}]")
+        if name in notes:
+            print(f"  {'':<{width}}  note: {notes[name]}")
     for name in unset:
         if name != "APP_PROFILE":
             print(f"  {name:<{width}}  {'(unset)':<{value_width}}  [-]")
@@ -76,6 +80,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_problems(problems, collected.profile)
         return 1
     print(f"prodready: the {profile.app_profile} configuration is valid.")
+    for name, note in setting_notes(profile).items():
+        print(f"prodready: note: {name}: {note}")
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
         print("prodready: DJANGO_SETTINGS_MODULE is unset; skipped Django's system checks.")
         return 0
@@ -111,6 +117,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     django.setup()
     from demo.catalog.seed import seed_items
+    from prodready.asgi import StartupFailed, run_checks
+
+    try:
+        # Here, not only in the workers: with 2 or more, uvicorn exits 0 after they fail.
+        run_checks()
+    except StartupFailed as err:
+        print(err, file=sys.stderr)
+        return 1
 
     url = profile.database_url.get_secret_value() if profile.database_url else ""
     print(
@@ -137,6 +151,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=20,
     )
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Check the application in this process, then exec uvicorn on it."""
+    from prodready.serve import serve
+
+    options = list(args.uvicorn_options)
+    if options[:1] == ["--"]:
+        options = options[1:]
+    return serve(args.app, options)
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
@@ -175,6 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="uvicorn worker processes (default: WEB_CONCURRENCY or 1)",
     )
     demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser(
+        "serve",
+        help="check APP (configuration, system checks), exit 1 on a problem, else run uvicorn",
+        description="Import APP and run prodready's system checks in this process; on a "
+        "problem print it and exit 1 (2 if APP cannot be imported) before any worker starts. "
+        "Otherwise become 'python -m uvicorn APP UVICORN_OPTIONS' (adding --no-proxy-headers "
+        "unless an option chooses).",
+    )
+    serve.add_argument(
+        "app", metavar="APP", help="the ASGI application, e.g. mysite.asgi:application"
+    )
+    serve.add_argument(
+        "uvicorn_options",
+        nargs=argparse.REMAINDER,
+        metavar="UVICORN_OPTIONS",
+        help="passed to uvicorn, e.g. --host 0.0.0.0 --workers 4 --lifespan on",
+    )
+    serve.set_defaults(func=cmd_serve)
     reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
     reference.set_defaults(func=cmd_reference)
     from prodready.loadtest.command import add_arguments

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -27,6 +27,7 @@ _DEFAULTS: dict[str, Any] = {
         "REDIS_CLUSTER": False,
     },
     "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None, "DRAIN_SECONDS": 0.0},
+    "DB": {"DEADLINE": None, "CHECK_DEADLINE": 5.0},
 }
 
 
@@ -38,7 +39,7 @@ class Conf:
     db_pool_mode: str
     web_concurrency: int
     asgi_threads: int
-    redis_url: str | None
+    redis_url: str | None = field(repr=False)  # a password; not in tracebacks' reprs
     ratelimit_enabled: bool
     ratelimit_rules: str
     ratelimit_trusted_proxies: TrustedProxies
@@ -49,8 +50,10 @@ class Conf:
     ratelimit_redis_cluster: bool
     health_timeout: float
     health_cache_seconds: float
-    health_token: str | None
+    health_token: str | None = field(repr=False)
     health_drain_seconds: float
+    db_deadline: float | None
+    db_check_deadline: float
 
 
 def get_conf() -> Conf:
@@ -67,6 +70,7 @@ def get_conf() -> Conf:
     merged = {**_DEFAULTS, **given}
     ratelimit = {**_DEFAULTS["RATELIMIT"], **merged["RATELIMIT"]}
     health = {**_DEFAULTS["HEALTH"], **merged["HEALTH"]}
+    database = {**_DEFAULTS["DB"], **merged["DB"]}
     return Conf(
         profile=merged["PROFILE"],
         db_pool_mode=merged["DB_POOL_MODE"],
@@ -85,4 +89,6 @@ def get_conf() -> Conf:
         health_cache_seconds=float(health["CACHE_SECONDS"]),
         health_token=health["TOKEN"],
         health_drain_seconds=float(health["DRAIN_SECONDS"]),
+        db_deadline=None if database["DEADLINE"] is None else float(database["DEADLINE"]),
+        db_check_deadline=float(database["CHECK_DEADLINE"]),
     )

@@ -54,7 +54,9 @@ class ConfigurationError(SystemExit):
         noun = "problem" if count == 1 else "problems"
         lines = [f"prodready: the {self.profile} configuration has {count} {noun}:"]
         lines += [f"  - {problem}" for problem in self.problems]
-        return "\n".join(lines)
+        from prodready.masking import mask
+
+        return mask("\n".join(lines))  # a known secret quoted by a message is masked too
 
     def __str__(self) -> str:
         return self.render()

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
+import threading
+import time
 from collections.abc import Iterable
 
-# scheme://user:password@host -> scheme://user:***@host
-_URL_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)[^@\s]+(?=@)")
-# password=..., password: ... as libpq and many drivers print them
-_KEYWORD = re.compile(r"(?i)(?P<head>\b(?:password|passwd|secret|token)\s*[=:]\s*)[^\s,;&'\"]+")
-MASK = "***"
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Return ``text`` with URL passwords, ``password=`` values and ``secrets`` masked."""
-    text = _URL_CREDENTIALS.sub(lambda m: m.group("head") + MASK, text)
-    text = _KEYWORD.sub(lambda m: m.group("head") + MASK, text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+from prodready.masking import mask, remember
 
 
 class RedactingFilter(logging.Filter):
@@ -33,14 +20,15 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets = tuple(s for s in secrets if s)
+        remember(self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Replace the record's message with its redacted, fully formatted text."""
-        record.msg = redact(record.getMessage(), self._secrets)
+        record.msg = mask(record.getMessage(), self._secrets)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             # Format the traceback now so that it is redacted too.
-            record.exc_text = redact(
+            record.exc_text = mask(
                 logging.Formatter().formatException(record.exc_info), self._secrets
             )
             record.exc_info = None
@@ -53,3 +41,39 @@ class OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """Return the record with newlines escaped, so one event is one line."""
         return super().format(record).replace("\r", "").replace("\n", " \\n ")
+
+
+class RepeatsFilter(logging.Filter):
+    """Let the first of a run of like warnings through, then one a minute with a count.
+
+    During a database outage psycopg's pool logs a warning per connection
+    attempt, several a second. A record whose template (its message before
+    arguments) was seen less than ``interval`` seconds ago is held back and
+    counted; the first one after the interval goes through with the count
+    held back. After ``interval`` seconds without one, the next starts a new
+    run.
+
+    Args:
+        interval: Seconds between two records of the same template.
+    """
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._runs: dict[tuple[str, object], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return whether ``record`` is logged; note the held back ones in the next."""
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        with self._lock:
+            shown_at, held = self._runs.get(key, (float("-inf"), 0))
+            if now - shown_at < self.interval:
+                self._runs[key] = (shown_at, held + 1)
+                return False
+            self._runs[key] = (now, 0)
+        if held:
+            record.msg = f"{record.getMessage()} ({held} more like it held back)"
+            record.args = None
+        return True

@@ -11,6 +11,7 @@ import pytest
 
 from prodready.drain import SignalDrain
 from prodready.lifecycle import is_draining
+from tests.servers import base_env, run_python
 
 pytestmark = pytest.mark.usefixtures("clean_process")
 
@@ -125,3 +126,55 @@ def test_outside_the_main_thread_nothing_is_installed() -> None:
 
     assert installed == [False]
     assert signal.getsignal(signal.SIGTERM) is server
+
+
+# A child process: SignalDrain in front of a stand-in server handler; then
+# SIGTERM and SIGINT raised at every line run while handling the first one
+# (inside start_draining, inside whatever it calls, inside the nested
+# handlers), up to 50. A handler that took a lock (threading.Event.set does)
+# would wait forever on the lock its interrupted caller holds.
+_NESTED_SIGNALS = """
+import asyncio, json, signal, sys
+from prodready import lifecycle
+from prodready.drain import SignalDrain
+
+calls = []
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, lambda s, f: calls.append(s))
+loop = asyncio.new_event_loop()
+drain = SignalDrain(loop, delay=0)
+assert drain.install()
+raised = 0
+
+def line_tracer(frame, event, arg):
+    global raised
+    if event == "line" and raised < 50:
+        raised += 1
+        signal.raise_signal(signal.SIGINT if raised % 2 else signal.SIGTERM)
+    return line_tracer
+
+sys.settrace(lambda frame, event, arg: line_tracer)
+signal.raise_signal(signal.SIGTERM)
+sys.settrace(None)
+print(json.dumps({"raised": raised, "draining": lifecycle.is_draining(), "heard": len(calls)}))
+"""
+
+
+def test_signals_landing_inside_the_signal_handler_never_deadlock() -> None:
+    out = run_python(_NESTED_SIGNALS, base_env(), timeout=60)  # a deadlock fails here
+    assert isinstance(out["raised"], int)
+    assert out["raised"] >= 20  # nested signals did land
+    assert out["draining"] is True
+    assert out["heard"] == out["raised"] + 1  # every signal reached the server's handler
+
+
+def test_draining_state_is_set_without_a_lock() -> None:
+    # The lock-held reproduction of the deadlock (hold the Event's lock, raise
+    # the signal) has nothing to hold: the state is a plain boolean.
+    from prodready import lifecycle
+
+    assert not [
+        name
+        for name, value in vars(lifecycle).items()
+        if isinstance(value, threading.Event | type(threading.Lock()) | threading.Condition)
+    ]

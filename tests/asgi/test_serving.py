@@ -338,12 +338,14 @@ def test_liveness_answers_while_every_worker_thread_is_busy(database: str, tmp_p
         held = [pool.submit(get, served.url, held_path, 90) for _ in range(2)]
         wait_until(lambda: _counters(served).get("gate_entered") == 2, "both threads busy")
         liveness = get(served.url, "/api/liveness/", timeout=30)
+        slashless = get(served.url, "/api/liveness", timeout=30)  # a probe written so
         left = _counters(served).get("gate_left", 0)
         answered = [future.done() for future in held]
         gate.touch()
         released = [future.result(timeout=90) for future in held]
 
     assert liveness.status == 200
+    assert slashless.status == 200
     # Both views were still waiting after the probe had its answer.
     assert left == 0
     assert answered == [False, False]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -128,3 +130,25 @@ def test_invalid_profile_fails_the_startup_without_restarting_workers() -> None:
     assert "failed to start, stopping the parent process" in log
     assert "SECRET_KEY: is required in the prod profile" in log
     assert "Traceback" not in log
+
+
+def test_a_flood_of_sigterm_and_sigint_ends_the_server_within_the_drain_bound(
+    database: str,
+) -> None:
+    # 50 signals in one second, as a supervisor and a shell both sending them do.
+    env = project_env(database_url(database), HEALTH_DRAIN_SECONDS="5")
+    graceful = 10
+    with uvicorn(env, workers=1, graceful=graceful) as served:
+        assert get(served.url, "/pid/").status == 200
+        for number in range(50):
+            served.process.send_signal(signal.SIGINT if number % 2 else signal.SIGTERM)
+            time.sleep(0.02)
+        # A server that hung in its signal handler never gets here (TimeoutExpired).
+        status = served.wait_exit(timeout=5 + graceful + 10)
+        log = served.text()
+
+    # What matters is that it ends. A second SIGINT makes uvicorn skip the graceful
+    # shutdown (its force exit, as for a second Ctrl-C), and with one worker it re-raises
+    # the signal it stopped on once done, so the process ends by that signal.
+    assert status in (0, 1, -signal.SIGTERM, -signal.SIGINT)
+    assert "Finished server process" in log

@@ -151,6 +151,26 @@ def migrate_then_check() -> dict[str, Any]:
 
 
 @scenario
+def migrations_with_the_pool_exhausted() -> dict[str, Any]:
+    """Hold every pooled connection, then run the migrations check for the first time.
+
+    Its budget (5 s) is below DB_POOL_TIMEOUT: a check that waited on the pool times out.
+    """
+    from prodready.health import MigrationsCheck
+
+    pool = _pool()
+    pool.open(wait=True)
+    held = [pool.getconn() for _ in range(pool.max_size)]
+    try:
+        result = _run([MigrationsCheck()], 5)
+        waiting = pool.get_stats().get("requests_waiting", 0)
+    finally:
+        for conn in held:
+            pool.putconn(conn)
+    return {"results": result, "requests_waiting": waiting}
+
+
+@scenario
 def items_estimate() -> dict[str, Any]:
     """Read items_in_db before and after ANALYZE, and again from the cache."""
     from django.db import connection

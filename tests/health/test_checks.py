@@ -87,6 +87,18 @@ def test_migrations_check_fails_until_the_database_is_migrated(cluster: Postgres
     assert after["status"] == "ok"
 
 
+def test_migrations_check_never_waits_on_an_exhausted_pool(
+    cluster: PostgresCluster, demo_db: str
+) -> None:
+    # Right after start-up, requests may hold every pooled connection; readiness
+    # must still answer from a connection of its own, within its budget.
+    env = demo_env(database_url(cluster), DB_POOL_MODE="native", DB_POOL_TIMEOUT="10")
+    facts = scenario("migrations_with_the_pool_exhausted", env)
+    (result,) = facts["results"]
+    assert result["status"] == "ok"
+    assert facts["requests_waiting"] == 0
+
+
 @pytest.fixture
 def rq_redis() -> Iterator[RedisServer]:
     with RedisServer() as server:

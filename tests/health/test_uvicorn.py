@@ -215,16 +215,23 @@ def test_pod_ip_probes_pass_host_and_tls_rules_under_the_prod_profile(
     )
     pod = {"Host": "10.42.0.7:8000"}
     with serve(env) as server:
-        probes = {name: get(f"{server.url}/api/{name}/", pod) for name in ("readiness", "liveness")}
+        probes = {
+            f"{name}{slash}": get(f"{server.url}/api/{name}{slash}", pod)
+            for name in ("readiness", "liveness")
+            for slash in ("/", "")  # a kubelet probe is written either way
+        }
         others = [
             get(f"{server.url}{path}", pod)
-            for path in ("/api/items/", "/api/readiness", "/api/readiness/x", "/")
+            for path in ("/api/items/", "/api/items", "/api/readiness/x", "/")
         ]
         redirected = get(f"{server.url}/api/items/", {"Host": "api.example.com"})
     assert {name: answer.status for name, answer in probes.items()} == {
+        "readiness/": 200,
         "readiness": 200,
+        "liveness/": 200,
         "liveness": 200,
     }
+    assert probes["readiness/"].json["status"] == "ready"
     assert probes["readiness"].json["status"] == "ready"
     assert [answer.status for answer in others] == [400] * 4
     assert redirected.status == 301

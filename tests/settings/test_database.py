@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from prodready import ConfigurationError, Profile
+from prodready.deadlines import check_connection
 from tests.settings.conftest import prod_env
 
 URL = "postgres://app:s3cret-pw@db.internal:5432/appdb"
@@ -38,14 +39,19 @@ def test_native_mode_is_the_default_on_postgres(load: Callable[..., Profile]) ->
         "OPTIONS": {
             "connect_timeout": 5,
             "options": "-c statement_timeout=30000",
-            "pool": {"min_size": 2, "max_size": 4, "timeout": 10.0},
+            "pool": {"min_size": 2, "max_size": 4, "timeout": 10.0, "check": check_connection},
         },
     }
 
 
 def test_native_pool_takes_its_sizes_from_the_environment(load: Callable[..., Profile]) -> None:
     db = _db(load, DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="8", DB_POOL_TIMEOUT="2.5")
-    assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 2.5}
+    assert db["OPTIONS"]["pool"] == {
+        "min_size": 1,
+        "max_size": 8,
+        "timeout": 2.5,
+        "check": check_connection,
+    }
 
 
 def test_persistent_mode_keeps_connections_with_health_checks(

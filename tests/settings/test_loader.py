@@ -10,28 +10,28 @@ import pytest
 from prodready import ConfigurationError, Profile, load_profile
 from tests.settings.conftest import PROD_KEY, prod_env
 
-SECRETS = ("s3cret-pw", "db.internal", PROD_KEY, "r3dis-pw", "tok-3n")
+SECRETS = ("s3cret-pw", "db.internal", PROD_KEY, "r3dis-pw", "tok-3n-Zq8xW2pLm4")
 
 CASES = [
     (
         {"DB_POOL_MAX_SIZE": "abc"},
-        "DB_POOL_MAX_SIZE: 'abc' (from environment) is not valid; expected a whole number ≥ 1, "
-        "e.g. DB_POOL_MAX_SIZE=4.",
+        "DB_POOL_MAX_SIZE: 'abc' (from environment) is not valid; expected a whole number "
+        "from 1 to 1000, e.g. DB_POOL_MAX_SIZE=4.",
     ),
     (
         {"DB_POOL_MIN_SIZE": "-1"},
-        "DB_POOL_MIN_SIZE: '-1' (from environment) is not valid; expected a whole number ≥ 0, "
-        "e.g. DB_POOL_MIN_SIZE=2.",
+        "DB_POOL_MIN_SIZE: '-1' (from environment) is not valid; expected a whole number "
+        "from 0 to 1000, e.g. DB_POOL_MIN_SIZE=2.",
     ),
     (
         {"DB_POOL_TIMEOUT": "-2"},
         "DB_POOL_TIMEOUT: '-2' (from environment) is not valid; expected a number of seconds "
-        "≥ 0, e.g. DB_POOL_TIMEOUT=10.",
+        "from 0 to 3600, e.g. DB_POOL_TIMEOUT=10.",
     ),
     (
         {"HEALTH_TIMEOUT": "0"},
-        "HEALTH_TIMEOUT: '0' (from environment) is not valid; expected a number of seconds > 0, "
-        "e.g. HEALTH_TIMEOUT=0.8.",
+        "HEALTH_TIMEOUT: '0' (from environment) is not valid; expected a number of seconds "
+        "> 0 and ≤ 60, e.g. HEALTH_TIMEOUT=0.8.",
     ),
     (
         {"DEBUG": "maybe"},
@@ -193,18 +193,24 @@ def test_a_secret_field_with_a_bad_type_is_reported_without_its_value(
 ) -> None:
     # A malformed value in a field that is secret must never be echoed.
     with pytest.raises(ConfigurationError) as info:
-        load(**prod_env(DB_POOL_MAX_SIZE="s3cret-pw"))
-    assert "s3cret-pw" in str(info.value)  # not a secret field: echoing helps the operator
+        load(**prod_env(DB_POOL_MAX_SIZE="four-ish"))
+    assert "four-ish" in str(info.value)  # not a secret field: echoing helps the operator
     with pytest.raises(ConfigurationError) as info:
-        load(**prod_env(SECRET_KEY="short-tok-3n"))
-    assert "tok-3n" not in str(info.value)
+        load(**prod_env(DB_POOL_MAX_SIZE="s3cret-pw"))
+    # ... unless it is the value of a secret (here DATABASE_URL's password).
+    assert "s3cret-pw" not in str(info.value)
+    with pytest.raises(ConfigurationError) as info:
+        load(**prod_env(SECRET_KEY="short-tok-3n-Zq8xW2pLm4"))
+    assert "tok-3n-Zq8xW2pLm4" not in str(info.value)
 
 
 def test_missing_required_setting_hides_the_secrets_that_are_set(
     load: Callable[..., Profile], caplog: pytest.LogCaptureFixture
 ) -> None:
     env = prod_env(
-        ALLOWED_HOSTS="", REDIS_URL="redis://:r3dis-pw@db.internal:6379/0", HEALTH_TOKEN="tok-3n"
+        ALLOWED_HOSTS="",
+        REDIS_URL="redis://:r3dis-pw@db.internal:6379/0",
+        HEALTH_TOKEN="tok-3n-Zq8xW2pLm4",
     )
     with pytest.raises(ConfigurationError) as info:
         load(**env)
@@ -217,7 +223,9 @@ def test_missing_required_setting_hides_the_secrets_that_are_set(
 
 def test_repr_and_json_of_a_valid_profile_hide_secrets(load: Callable[..., Profile]) -> None:
     profile = load(
-        **prod_env(REDIS_URL="redis://:r3dis-pw@db.internal:6379/0", HEALTH_TOKEN="tok-3n")
+        **prod_env(
+            REDIS_URL="redis://:r3dis-pw@db.internal:6379/0", HEALTH_TOKEN="tok-3n-Zq8xW2pLm4"
+        )
     )
     for text in (repr(profile), str(profile), profile.model_dump_json()):
         for secret in SECRETS:
@@ -256,3 +264,35 @@ def test_absurd_rate_is_refused_before_it_reaches_the_store(
         load(**prod_env(RATELIMIT_RULES=rule))
     assert [p.variable for p in info.value.problems] == ["RATELIMIT_RULES"]
     assert reason in str(info.value.problems[0])
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RATELIMIT_TIMEOUT", "inf"),
+        ("RATELIMIT_TIMEOUT", "nan"),
+        ("RATELIMIT_TIMEOUT", "1e9"),
+        ("HEALTH_TIMEOUT", "inf"),
+        ("HEALTH_DRAIN_SECONDS", "-inf"),
+        ("DB_POOL_TIMEOUT", "1e308"),
+        ("DB_POOL_MAX_SIZE", "99999999999999999999"),
+        ("WEB_CONCURRENCY", "1e3"),
+        ("RATELIMIT_TRUSTED_PROXIES", "1e20"),
+        ("HEALTH_TOKEN", "a"),
+        ("HEALTH_TOKEN", "aaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("ALLOWED_HOSTS", "*"),
+        ("ALLOWED_HOSTS", "api.example.com,*"),
+    ],
+)
+def test_nonsense_is_refused_in_one_line_naming_the_variable(
+    load: Callable[..., Profile], variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load(**prod_env(**{variable: value}))
+    assert [p.variable for p in info.value.problems] == [variable]
+    if variable == "HEALTH_TOKEN" and len(value) > 1:
+        assert value not in str(info.value)  # a secret: not echoed
+
+
+def test_a_wildcard_host_is_still_allowed_outside_prod(load: Callable[..., Profile]) -> None:
+    assert load(APP_PROFILE="dev", ALLOWED_HOSTS="*").allowed_hosts == ("*",)

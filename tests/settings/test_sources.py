@@ -29,11 +29,11 @@ def test_profile_file_beats_dotenv(project: Path, load: Callable[..., Profile]) 
 
 
 def test_dotenv_beats_secrets_directory(project: Path, load: Callable[..., Profile]) -> None:
-    _write(project / ".env", "HEALTH_TOKEN=from-dotenv\n")
+    _write(project / ".env", "HEALTH_TOKEN=from-dotenv-file\n")
     _write(project / "secrets/HEALTH_TOKEN", "from-secrets-dir\n")
     token = load().health_token
     assert token is not None
-    assert token.get_secret_value() == "from-dotenv"
+    assert token.get_secret_value() == "from-dotenv-file"
 
 
 def test_secrets_directory_beats_profile_default(

@@ -13,7 +13,7 @@ from django.db import connections
 
 from prodready.conf import get_conf
 from prodready.health.base import Check, CheckFailed, Measurement, Observation
-from prodready.health.database import DatabaseCheck, suffixed
+from prodready.health.database import PROBE_CONNECT_TIMEOUT, DatabaseCheck, suffixed
 
 __all__ = [
     "CacheCheck",
@@ -98,6 +98,25 @@ class RedisCheck(Check):
             raise CheckFailed("Redis did not answer PING")
 
 
+def own_connection(alias: str) -> Any:
+    """Return a Django connection to ``alias`` that never waits on its native pool.
+
+    For PostgreSQL with ``OPTIONS["pool"]``, a new wrapper without the pool,
+    connecting within ``PROBE_CONNECT_TIMEOUT``, under the alias
+    ``prodready_health_<alias>``; otherwise Django's own.
+    """
+    from django.db.utils import load_backend
+
+    wrapper: Any = connections[alias]
+    if wrapper.vendor != "postgresql" or wrapper.pool is None:
+        return wrapper
+    settings_dict = {**wrapper.settings_dict, "CONN_MAX_AGE": 0}
+    options = {k: v for k, v in settings_dict.get("OPTIONS", {}).items() if k != "pool"}
+    settings_dict["OPTIONS"] = {**options, "connect_timeout": PROBE_CONNECT_TIMEOUT}
+    backend = load_backend(settings_dict["ENGINE"])
+    return backend.DatabaseWrapper(settings_dict, f"prodready_health_{alias}")
+
+
 @dataclass(eq=False)
 class MigrationsCheck(Check):
     """Fail while database ``alias`` lacks migrations that the code has.
@@ -115,13 +134,30 @@ class MigrationsCheck(Check):
         self.component_id = self.alias
 
     def run(self) -> None:
-        """Compare the migration files with the ``django_migrations`` table (blocking)."""
+        """Compare the migration files with the ``django_migrations`` table (blocking).
+
+        On PostgreSQL with a native pool the check reads the table over a
+        connection of its own, opened and closed here: requests may hold every
+        pooled connection (right after start-up, under load), and readiness must
+        not wait for one of them.
+        """
         if self._applied:
             return
         from django.db.migrations.executor import MigrationExecutor
 
-        executor = MigrationExecutor(connections[self.alias])
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        wrapper = own_connection(self.alias)
+        own = wrapper is not connections[self.alias]
+        if own:
+            # Django's MigrationRecorder queries through connections[alias]: the
+            # wrapper is registered under an alias of its own, in this thread only.
+            connections[wrapper.alias] = wrapper
+        try:
+            executor = MigrationExecutor(wrapper)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        finally:
+            if own:
+                wrapper.close()
+                del connections[wrapper.alias]
         if plan:
             first = plan[0][0]
             raise CheckFailed(

@@ -4,7 +4,8 @@ The kubelet sends the pod's IP as ``Host`` (never in ``ALLOWED_HOSTS``) and
 speaks plain HTTP (``SECURE_SSL_REDIRECT`` would send it a 301 to HTTPS, which
 it does not follow to a 2xx). Put this middleware first in ``MIDDLEWARE``: for
 the exact paths of ``prodready.health.urls`` it calls the probe view itself,
-before anything reads the host or redirects; every other path goes on
+before anything reads the host or redirects (with or without the trailing
+slash); every other path goes on
 untouched, so a bad ``Host`` there still gets its 400.
 """
 
@@ -31,7 +32,8 @@ class ProbeMiddleware:
 
     The paths are found once, by reversing the ``prodready_health`` URL names
     (wherever ``prodready.health.urls`` is mounted); they are compared exactly
-    with ``request.path``. A probe view reads neither the host nor the scheme.
+    with ``request.path``, with or without the trailing slash. A probe view
+    reads neither the host nor the scheme.
     """
 
     sync_capable = True
@@ -48,28 +50,41 @@ class ProbeMiddleware:
         if self.async_mode:
             markcoroutinefunction(self)
         self._lock = threading.Lock()
-        self._paths: frozenset[str] | None = None
+        self._paths: dict[str, str] | None = None
 
-    def probe_paths(self) -> frozenset[str]:
-        """Return the paths of the probe endpoints, reversed on first use."""
+    def probe_paths(self) -> dict[str, str]:
+        """Return the probe paths, each with and without its trailing slash, to the routed one.
+
+        Reversed on first use. A kubelet probe written ``/api/liveness`` (no
+        slash) is answered like ``/api/liveness/``: ``APPEND_SLASH`` would
+        answer it with a redirect, after host validation, which the kubelet
+        does not pass.
+        """
         with self._lock:
             if self._paths is None:
-                found = set()
+                found: dict[str, str] = {}
                 for name in URL_NAMES:
                     with contextlib.suppress(NoReverseMatch):
-                        found.add(reverse(f"{APP_NAME}:{name}"))
+                        path = reverse(f"{APP_NAME}:{name}")
+                        other = path[:-1] if path.endswith("/") else f"{path}/"
+                        found[path] = path
+                        found.setdefault(other, path)
                 if not found:
                     logger.warning(
                         "ProbeMiddleware found no probe URL: include 'prodready.health.urls' "
                         "in the URLconf"
                     )
-                self._paths = frozenset(found)
+                self._paths = found
             return self._paths
 
     def _match(self, request: HttpRequest) -> ResolverMatch | None:
-        if request.path not in self.probe_paths():
+        routed = self.probe_paths().get(request.path)
+        if routed is None:
             return None
-        match = resolve(request.path_info)
+        path_info = request.path_info
+        if routed != request.path:  # the other spelling: route it as the routed one
+            path_info = f"{path_info}/" if routed.endswith("/") else path_info[:-1]
+        match = resolve(path_info)
         request.resolver_match = match
         return match
 

@@ -25,7 +25,7 @@ from typing import cast
 from asgiref.sync import iscoroutinefunction
 
 from prodready.health.base import Check, CheckFailed, CheckWarning, Observation, Result, Status
-from prodready.logs import redact
+from prodready.masking import mask
 
 logger = logging.getLogger("prodready.health")
 
@@ -242,7 +242,7 @@ class _Entry:
             seconds=time.monotonic() - started,
             observed_at=observed_at,
             measurements=outcome.measurements if outcome is not None else (),
-            detail=redact(detail) if detail else None,
+            detail=mask(detail) if detail else None,
             value=outcome.value if outcome is not None else None,
         )
         self.record(result, error)

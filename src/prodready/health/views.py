@@ -105,13 +105,13 @@ def health_urls(
     """
     health_checks = list(default_checks() if health is None else health)
     ready_checks = list(readiness_defaults(health_checks) if readiness is None else readiness)
-    patterns = [
-        path("health/", probe_view(Probe(health_checks), "health"), name="health"),
-        path(
-            "readiness/",
-            probe_view(Probe(ready_checks, readiness_extras), "readiness"),
-            name="readiness",
-        ),
-        path("liveness/", liveness, name="liveness"),
-    ]
+    views = {
+        "health": probe_view(Probe(health_checks), "health"),
+        "readiness": probe_view(Probe(ready_checks, readiness_extras), "readiness"),
+        "liveness": liveness,
+    }
+    patterns = []
+    for name, view in views.items():
+        # A kubelet probe may be written without the slash: answered, not redirected.
+        patterns += [path(f"{name}/", view, name=name), path(name, view)]
     return patterns, APP_NAME

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from prodready.masking import url_passwords
 from prodready.settings.cache import build_caches
 from prodready.settings.database import asgi_threads, build_databases, resolve_pool_mode
 from prodready.settings.security import build_security
@@ -14,13 +15,14 @@ if TYPE_CHECKING:
 
 def build_logging(profile: Profile) -> dict[str, Any]:
     """Return ``LOGGING``: one line per event on stderr, credentials masked."""
-    secrets = [
-        s.get_secret_value() for s in (profile.secret_key, profile.health_token) if s is not None
-    ]
+    secrets = secret_values(profile)
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": "prodready.logs.RedactingFilter", "secrets": secrets}},
+        "filters": {
+            "redact": {"()": "prodready.logs.RedactingFilter", "secrets": secrets},
+            "repeats": {"()": "prodready.logs.RepeatsFilter"},
+        },
         "formatters": {
             "line": {
                 "()": "prodready.logs.OneLineFormatter",
@@ -32,14 +34,31 @@ def build_logging(profile: Profile) -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "formatter": "line",
                 "filters": ["redact"],
-            }
+            },
+            # psycopg's pool warns per connection attempt while the database is down.
+            "psycopg": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "filters": ["repeats", "redact"],
+            },
         },
         "root": {"handlers": ["console"], "level": "INFO"},
         "loggers": {
             "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "prodready": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "psycopg": {"handlers": ["psycopg"], "level": "WARNING", "propagate": False},
         },
     }
+
+
+def secret_values(profile: Profile) -> list[str]:
+    """Return the profile's secret values: the key, the token and the URLs' passwords."""
+    values = [
+        s.get_secret_value()
+        for s in (profile.secret_key, profile.health_token, profile.database_url, profile.redis_url)
+        if s is not None
+    ]
+    return [*values, *(p for v in values for p in url_passwords(v))]
 
 
 def build_prodready(profile: Profile) -> dict[str, Any]:
@@ -66,6 +85,15 @@ def build_prodready(profile: Profile) -> dict[str, Any]:
             "TOKEN": profile.health_token.get_secret_value() if profile.health_token else None,
             "DRAIN_SECONDS": profile.health_drain_seconds,
         },
+        "DB": {
+            # Client-side bounds on a hung link (prodready.deadlines).
+            "DEADLINE": (
+                profile.db_statement_timeout / 1000 + profile.db_connect_timeout
+                if profile.db_statement_timeout
+                else None
+            ),
+            "CHECK_DEADLINE": float(profile.db_connect_timeout),
+        },
     }
 
 
@@ -78,4 +106,5 @@ def build_settings(profile: Profile) -> dict[str, Any]:
         "LOGGING": build_logging(profile),
         "PRODREADY": build_prodready(profile),
         "DEFAULT_EXCEPTION_REPORTER_FILTER": "prodready.reporting.SafeReporterFilter",
+        "DEFAULT_EXCEPTION_REPORTER": "prodready.reporting.SafeExceptionReporter",
     }

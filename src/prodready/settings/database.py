@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import environ
 
+from prodready.deadlines import check_connection
 from prodready.exceptions import Problem
+from prodready.settings.url_syntax import ENCODE, scheme_of, syntax_problem
 
 if TYPE_CHECKING:
     from prodready.settings.profiles import PoolMode, Profile
 
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 DEFAULT_PERSISTENT_MAX_AGE = 600
+_FORM = "scheme://USER:PASSWORD@HOST:PORT/NAME"
 
 # Options that SQLAlchemy-minded guides put in the URL; Django passes unknown
 # OPTIONS straight to the driver, which fails at the first connection.
@@ -37,12 +39,24 @@ def parse_database_url(url: str) -> dict[str, Any]:
 
     The error names the scheme only, never the rest of the URL.
     """
-    scheme = urlsplit(url).scheme
+    scheme = scheme_of(url).lower()  # django-environ lowers it, as urllib does
     if not scheme or scheme not in environ.Env.DB_SCHEMES:
+        # Only a scheme of the expected form is quoted: what precedes a ':' may be a user.
         known = "postgres, postgresql, sqlite, mysql, oracle, ..."
         shown = f"'{scheme}'" if scheme else "no scheme"
         raise ValueError(f"the URL has {shown}; expected a scheme django-environ knows ({known}).")
-    config: dict[str, Any] = environ.Env.db_url_config(url)
+    if not scheme.startswith("sqlite"):
+        unparsable = syntax_problem(
+            url, libpq=is_postgres({"ENGINE": environ.Env.DB_SCHEMES[scheme]})
+        )
+        if unparsable:
+            raise ValueError(f"the URL does not parse: {unparsable}; {ENCODE}.")
+    try:
+        config: dict[str, Any] = environ.Env.db_url_config(url)
+    except Exception:  # its message may quote a piece of the URL: only the fact is kept
+        raise ValueError(
+            f"django-environ cannot read the URL as {_FORM}; check the port and {ENCODE}."
+        ) from None
     return config
 
 
@@ -169,6 +183,19 @@ def _native_problems(profile: Profile) -> list[Problem]:
     return problems
 
 
+def setting_notes(profile: Profile) -> dict[str, str]:
+    """Return, per variable, what a valid value does not do in this profile."""
+    notes: dict[str, str] = {}
+    if profile.db_statement_timeout and resolve_pool_mode(profile) == "pgbouncer":
+        notes["DB_STATEMENT_TIMEOUT"] = (
+            "not sent to the server in pgbouncer mode (transaction pooling drops session "
+            "settings); enforced on the client side only, by closing a query's connection "
+            f"after {profile.db_statement_timeout / 1000:g} + DB_CONNECT_TIMEOUT s. Set "
+            "statement_timeout on the database role to stop statements on the server too."
+        )
+    return notes
+
+
 def build_databases(profile: Profile) -> dict[str, Any]:
     """Return the ``DATABASES`` setting for a valid ``profile``."""
     assert profile.database_url is not None  # checked by database_problems()
@@ -179,8 +206,10 @@ def build_databases(profile: Profile) -> dict[str, Any]:
     config["CONN_MAX_AGE"] = 0
     if is_postgres(config):
         options.setdefault("connect_timeout", profile.db_connect_timeout)
-        # pgbouncer rejects the 'options' startup parameter; set statement_timeout
-        # on the role there instead (ALTER ROLE ... SET statement_timeout).
+        # pgbouncer rejects the 'options' startup parameter, and transaction pooling
+        # drops session settings: there the statement timeout is enforced on the
+        # client side only (prodready.deadlines); set it on the role to stop the
+        # statement on the server (ALTER ROLE ... SET statement_timeout).
         if profile.db_statement_timeout and mode != "pgbouncer":
             options["options"] = f"-c statement_timeout={profile.db_statement_timeout}"
     if mode == "native":
@@ -188,6 +217,8 @@ def build_databases(profile: Profile) -> dict[str, Any]:
             "min_size": profile.db_pool_min_size,
             "max_size": profile.db_pool_max_size,
             "timeout": profile.db_pool_timeout,
+            # psycopg's check, with a deadline: a hung link fails it (prodready.deadlines).
+            "check": check_connection,
         }
     elif mode == "persistent":
         age = profile.db_conn_max_age

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from prodready.exceptions import ConfigurationError, Problem
+from prodready.masking import remember
 from prodready.settings.cache import cache_problems
 from prodready.settings.database import SQLALCHEMY_VARIABLES, database_problems
 from prodready.settings.profiles import SECRET_FIELDS, Profile, field_meta, variable_names
@@ -92,6 +93,8 @@ def _stray_variables(collected: Collected) -> list[Problem]:
 
 def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
     """Validate collected values; return the profile (if valid) and every problem."""
+    # Whatever else fails, these are masked in every message and log from now on.
+    remember(found.raw for name, found in collected.values.items() if name.lower() in SECRET_FIELDS)
     problems = list(collected.problems)
     if any(p.variable == "APP_PROFILE" for p in problems):
         return None, problems

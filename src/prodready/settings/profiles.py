@@ -50,7 +50,9 @@ class Profile(BaseSettings):
     call :meth:`django_settings` for the Django settings it implies.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     app_profile: ProfileName = _var(
         "Which profile to load: dev, staging or prod.", "one of dev, staging, prod", "prod", "dev"
@@ -62,7 +64,7 @@ class Profile(BaseSettings):
     )
     debug: bool = _var("Django's DEBUG. prod refuses true.", "true or false", "false", False)
     allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_split_commas)] = _var(
-        "Comma-separated host names the site serves. Required when DEBUG is off.",
+        "Comma-separated host names the site serves. Required when DEBUG is off; prod refuses '*'.",
         "comma-separated host names",
         "api.example.com,www.example.com",
         (),
@@ -85,51 +87,67 @@ class Profile(BaseSettings):
         "native",
     )
     db_pool_min_size: int = _var(
-        "Native pool: connections kept open per process.", "a whole number ≥ 0", "2", 2, ge=0
+        "Native pool: connections kept open per process.",
+        "a whole number from 0 to 1000",
+        "2",
+        2,
+        ge=0,
+        le=1000,
     )
     db_pool_max_size: int = _var(
-        "Native pool: most connections per process.", "a whole number ≥ 1", "4", 4, ge=1
+        "Native pool: most connections per process.",
+        "a whole number from 1 to 1000",
+        "4",
+        4,
+        ge=1,
+        le=1000,
     )
     db_pool_timeout: float = _var(
         "Native pool: seconds a request waits for a free connection before failing.",
-        "a number of seconds ≥ 0",
+        "a number of seconds from 0 to 3600",
         "10",
         10.0,
         ge=0,
+        le=3600,
     )
     db_conn_max_age: int | None = _var(
         "Seconds a persistent connection lives (persistent mode; default 600 there, 0 elsewhere).",
-        "a whole number of seconds ≥ 0",
+        "a whole number of seconds from 0 to 86400",
         "600",
         ge=0,
+        le=86400,
     )
     db_connect_timeout: int = _var(
         "Seconds to wait for a new database connection (psycopg's minimum is 2).",
-        "a whole number of seconds ≥ 1",
+        "a whole number of seconds from 1 to 600",
         "5",
         5,
         ge=1,
+        le=600,
     )
     db_statement_timeout: int = _var(
         "Milliseconds a statement may run before PostgreSQL cancels it; 0 means no limit.",
-        "a whole number of milliseconds ≥ 0",
+        "a whole number of milliseconds from 0 to 86400000",
         "30000",
         0,
         ge=0,
+        le=86_400_000,
     )
     db_max_connections: int | None = _var(
         "The database's connection budget for this app; WEB_CONCURRENCY × DB_POOL_MAX_SIZE "
         "must fit in it.",
-        "a whole number ≥ 1",
+        "a whole number from 1 to 1000000",
         "100",
         ge=1,
+        le=1_000_000,
     )
     web_concurrency: int = _var(
         "Worker processes per instance (uvicorn reads the same variable).",
-        "a whole number ≥ 1",
+        "a whole number from 1 to 512",
         "2",
         1,
         ge=1,
+        le=512,
     )
     asgi_threads: int | None = _var(
         "Worker threads per process that run synchronous requests under prodready.asgi "
@@ -179,10 +197,11 @@ class Profile(BaseSettings):
         "Seconds Redis may take to accept a connection or to answer, as the kernel counts "
         "them (time the app is too busy to read a ready answer does not count); past it, or "
         "at once when refused, the store counts as down and RATELIMIT_FAIL_OPEN applies.",
-        "a number of seconds > 0",
+        "a number of seconds > 0 and ≤ 60",
         "0.5",
         0.5,
         gt=0,
+        le=60,
     )
     ratelimit_key_prefix: str = _var(
         "Prefix of every rate-limit counter key in the store.",
@@ -199,30 +218,34 @@ class Profile(BaseSettings):
     )
     health_timeout: float = _var(
         "Seconds a health or readiness answer may take, below Kubernetes' 1 s probe timeout.",
-        "a number of seconds > 0",
+        "a number of seconds > 0 and ≤ 60",
         "0.8",
         0.8,
         gt=0,
+        le=60,
     )
     health_cache_seconds: float = _var(
         "Seconds a health result is reused per process, so probe storms cost one check.",
-        "a number of seconds ≥ 0",
+        "a number of seconds from 0 to 3600",
         "1",
         1.0,
         ge=0,
+        le=3600,
     )
     health_token: SecretStr | None = _var(
-        "A token that unlocks detailed health output when sent as 'Authorization: Bearer ...'.",
-        "a random string",
+        "A token (16 or more random characters) that unlocks detailed health output when sent "
+        "as 'Authorization: Bearer ...'.",
+        "a random string of 16 or more characters",
         "$(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
     )
     health_drain_seconds: float = _var(
         "Seconds a worker keeps serving after SIGTERM, readiness answering 503, before it "
         "stops accepting connections; 0 stops at once.",
-        "a number of seconds ≥ 0",
+        "a number of seconds from 0 to 3600",
         "5",
         0.0,
         ge=0,
+        le=3600,
     )
 
     @classmethod

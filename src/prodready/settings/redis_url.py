@@ -12,18 +12,11 @@ import re
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
+from prodready.settings.url_syntax import ENCODE, scheme_of, syntax_problem
+
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 _FORM = "scheme://[USER:PASSWORD@]HOST[:PORT][/DB]"
-_ENCODE = (
-    "percent-encode reserved characters in the user name and password "
-    "(%2F for /, %40 for @, %23 for #, %3F for ?, %3A for :, %25 for %, %20 for a space)"
-)
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-# urllib drops tabs and newlines from a URL without a word, and strips leading
-# spaces, so a password holding one would silently change.
-_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
-_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DB_PATH = re.compile(r"/?[0-9]*")
 # Query argument names are quoted back only when they look like redis-py's own
 # (lower-case snake case): a name like no other may hold a piece of a secret.
@@ -41,8 +34,7 @@ def redis_url_problems(url: str, *, cluster: bool = False) -> list[str]:
         cluster: Whether redis-py's cluster client will read it
             (RATELIMIT_REDIS_CLUSTER).
     """
-    match = _SCHEME.match(url)
-    scheme = match[1] if match else ""
+    scheme = scheme_of(url)
     if scheme != scheme.lower() and scheme.lower() in REDIS_SCHEMES:
         # urllib lowers the scheme, redis-py compares it as written.
         return [f"the scheme '{scheme}' must be written in lower case for redis-py"]
@@ -54,9 +46,9 @@ def redis_url_problems(url: str, *, cluster: bool = False) -> list[str]:
             f"the URL has {shown}; expected redis://, rediss:// or unix:// "
             "(e.g. redis://HOST:6379/0)"
         ]
-    unparsable = _unparsable(url)
+    unparsable = syntax_problem(url, lists=True)
     if unparsable:
-        return [f"the URL does not parse: {unparsable}; {_ENCODE}"]
+        return [f"the URL does not parse: {unparsable}; {ENCODE}"]
     parts = urlsplit(url)
     problems = _location_problems(scheme, parts)
     if problems:
@@ -65,25 +57,6 @@ def redis_url_problems(url: str, *, cluster: bool = False) -> list[str]:
     if not problems and cluster:
         problems = _cluster_problems(url, scheme)
     return problems
-
-
-def _unparsable(url: str) -> str:
-    """Say why ``url`` cannot be cut into its parts unambiguously, or ''."""
-    if _UNSAFE.search(url):
-        return "it holds a space or a control character"
-    if "#" in url:
-        return "it holds a raw '#', which ends a URL"
-    if "," in url or ";" in url:
-        return "it holds a raw ',' or ';', which Django's RedisCache reads as a list of servers"
-    if _STRAY_PERCENT.search(url):
-        return "it holds a '%' that does not start a %XX escape"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "urllib cannot split it into its parts"
-    if "@" in parts.path or "@" in parts.query:
-        return "it holds an '@' after the host, so a raw '/' or '?' in the password cut it short"
-    return ""
 
 
 def _location_problems(scheme: str, parts: SplitResult) -> list[str]:
@@ -119,7 +92,7 @@ def _client_problems(url: str, scheme: str, query: str) -> list[str]:
     if not bad:
         # Not one argument alone: the combination, or something urllib and
         # redis-py read differently.
-        return [f"redis-py cannot read the URL as {_FORM}; {_ENCODE}"]
+        return [f"redis-py cannot read the URL as {_FORM}; {ENCODE}"]
     return [
         f"the query argument {_named(name)} is not one redis-py accepts, or its value is "
         "not one it can read; see redis-py's from_url() for the arguments"

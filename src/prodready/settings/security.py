@@ -13,6 +13,10 @@ MIN_SECRET_KEY_LENGTH = 50
 HSTS_SECONDS = {"staging": 3600, "prod": 31_536_000}
 
 
+#: A health token is a bearer credential sent on every detailed probe.
+MIN_HEALTH_TOKEN_LENGTH = 16
+
+
 def security_problems(profile: Profile) -> list[Problem]:
     """Return the problems of the security settings; never shows the key itself."""
     problems: list[Problem] = []
@@ -45,6 +49,25 @@ def security_problems(profile: Profile) -> list[Problem]:
     if profile.app_profile == "prod" and profile.debug:
         problems.append(
             Problem("DEBUG", "is true, which the prod profile refuses; set DEBUG=false.")
+        )
+    if profile.app_profile == "prod" and "*" in profile.allowed_hosts:
+        problems.append(
+            Problem(
+                "ALLOWED_HOSTS",
+                "holds '*', which the prod profile refuses: any Host header would be trusted "
+                "(password-reset links, absolute URLs, cache keys); list the host names, or "
+                "'.example.com' for a domain and its subdomains.",
+            )
+        )
+    token = profile.health_token.get_secret_value() if profile.health_token else None
+    if token is not None and (len(token) < MIN_HEALTH_TOKEN_LENGTH or len(set(token)) < 8):
+        problems.append(
+            Problem(
+                "HEALTH_TOKEN",
+                f"is too short or too regular to guess hard (it needs at least "
+                f"{MIN_HEALTH_TOKEN_LENGTH} random characters); generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+            )
         )
     if not profile.debug and not profile.allowed_hosts:
         problems.append(
