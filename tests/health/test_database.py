@@ -6,7 +6,7 @@ import pytest
 
 from tests.health.cluster import PostgresCluster
 from tests.health.conftest import database_url, demo_env, scenario
-from tests.health.hung import HungServer
+from tests.proxy import HungServer
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ import pytest
 
 from tests.health.cluster import PostgresCluster
 from tests.health.conftest import TOKEN, assert_public, database_url, demo_env
-from tests.health.hung import HungServer
 from tests.health.serving import Answer, Server, get, serve
+from tests.proxy import HungServer
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
