@@ -31,9 +31,9 @@ from locust import User, events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from prodready.loadtest.checks import CheckResult, Outcome
-from prodready.loadtest.expectations import ExpectationError, read_expectations
-from prodready.loadtest.probe_checks import percentile
+from prodready_loadtest.checks import CheckResult, Outcome
+from prodready_loadtest.expectations import ExpectationError, read_expectations
+from prodready_loadtest.probe_checks import percentile
 
 logger = logging.getLogger("loadtests")
 

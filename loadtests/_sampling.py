@@ -1,4 +1,4 @@
-"""Run the PostgreSQL sampler (``prodready.loadtest.sampler``) as a child of Locust.
+"""Run the PostgreSQL sampler (``prodready_loadtest.sampler``) as a child of Locust.
 
 A process of its own, not a greenlet: psycopg blocks in libpq, which gevent's
 monkey patching does not reach, and a blocked sample would stall every
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import gevent
 
-from prodready.loadtest import sampler
-from prodready.loadtest.sampler import Sample, read_samples
+from prodready_loadtest import sampler
+from prodready_loadtest.sampler import Sample, read_samples
 
 logger = logging.getLogger("loadtests")
 

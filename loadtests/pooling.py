@@ -3,7 +3,7 @@
 With the rest of a request's work taken away, what is left is getting a
 database connection and one round trip on it, so the pool modes' throughput
 shows what each way of getting a connection costs. ``prodready loadtest``
-serves this scenario with :mod:`prodready.loadtest.pooling_settings` (the
+serves this scenario with :mod:`prodready_loadtest.pooling_settings` (the
 demo's ``DATABASES`` for the run's ``DB_POOL_MODE``, no middleware) and
 compares the modes' req/s.
 
@@ -22,8 +22,8 @@ from _common import Scenario, register, steady_errors_check
 from locust import FastHttpUser, constant, tag, task
 from locust.env import Environment
 
-from prodready.loadtest.checks import CheckResult
-from prodready.loadtest.pooling_urls import SELECT_ONE_PATH
+from prodready_loadtest.checks import CheckResult
+from prodready_loadtest.scenarios import SELECT_ONE_PATH
 
 
 class SelectOneReader(FastHttpUser):

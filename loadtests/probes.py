@@ -24,8 +24,8 @@ from _users import ItemsReaderBase
 from locust import FastHttpUser, constant_throughput, tag, task
 from locust.env import Environment
 
-from prodready.loadtest.checks import CheckResult
-from prodready.loadtest.probe_checks import (
+from prodready_loadtest.checks import CheckResult
+from prodready_loadtest.probe_checks import (
     ProbeAnswer,
     check_runs_check,
     latency_check,

@@ -40,8 +40,8 @@ from _common import EXPECT, Scenario, register
 from locust import FastHttpUser, constant, tag, task
 from locust.env import Environment
 
-from prodready.loadtest.checks import CheckResult
-from prodready.loadtest.ratelimit_checks import (
+from prodready_loadtest.checks import CheckResult
+from prodready_loadtest.ratelimit_checks import (
     Answer,
     binding_rule,
     figures,
@@ -167,7 +167,7 @@ class TokenOverQuota(FastHttpUser):
 
 def _issue_tokens(count: int) -> list[str]:
     env = {"DJANGO_SETTINGS_MODULE": "demo.settings", **os.environ}
-    command = [sys.executable, "-m", "prodready.loadtest.prepare", "--no-migrate"]
+    command = [sys.executable, "-m", "prodready_loadtest.prepare", "--no-migrate"]
     result = subprocess.run(
         [*command, "--items", "0", "--tokens", str(count)],
         env=env,

@@ -26,8 +26,8 @@ from _users import ItemsReaderBase
 from locust import tag, task
 from locust.env import Environment
 
-from prodready.loadtest.checks import CheckResult
-from prodready.loadtest.reuse_checks import connection_figures, max_backends_check, opened_check
+from prodready_loadtest.checks import CheckResult
+from prodready_loadtest.reuse_checks import connection_figures, max_backends_check, opened_check
 
 
 class ItemsReader(ItemsReaderBase):

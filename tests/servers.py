@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from prodready.loadtest.processes import free_port, stop_process
+from prodready_loadtest.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
 PG_HOST = os.environ.get("PRODREADY_TEST_PGHOST", "127.0.0.1")

@@ -82,7 +82,7 @@ def test_django_admin_and_uvicorn_start_up_never_print_the_password(
 def test_the_demo_banner_and_its_failure_never_print_the_password() -> None:
     url, secrets, _ = URLS[2]  # valid, but nothing listens on its port
     result = _run(
-        [sys.executable, "-m", "prodready.cli", "demo", "--port", "0"],
+        [sys.executable, "-m", "prodready.cli", "demo", "--port", "0", "--database", url],
         _env(url),
     )
     _assert_hidden(result, secrets)

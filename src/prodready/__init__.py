@@ -1,10 +1,37 @@
-"""prodready: a production-ready Django from twelve-factor configuration."""
+"""prodready: a production-ready Django from twelve-factor configuration.
+
+The names below are imported on first use (PEP 562): ``import prodready`` and
+its Django-free modules (``prodready.ratelimit.rules``, ``prodready.masking``,
+``prodready.settings.sources``) load neither Django nor pydantic, so that tools
+such as the load tests' locustfiles can use them against any deployment.
+"""
 
 from __future__ import annotations
 
-from prodready.exceptions import ConfigurationError, Problem, ProdreadyError
-from prodready.settings.loader import load_profile
-from prodready.settings.profiles import Profile
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prodready.exceptions import ConfigurationError, Problem, ProdreadyError
+    from prodready.settings.loader import load_profile
+    from prodready.settings.profiles import Profile
 
 __all__ = ["ConfigurationError", "Problem", "ProdreadyError", "Profile", "load_profile"]
 __version__ = "0.1.0"
+
+_HOMES = {
+    "ConfigurationError": "prodready.exceptions",
+    "Problem": "prodready.exceptions",
+    "ProdreadyError": "prodready.exceptions",
+    "load_profile": "prodready.settings.loader",
+    "Profile": "prodready.settings.profiles",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'prodready' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(home), name)

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from prodready.commands import add_commands, missing_command
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import MASK, mask_url
 from prodready.settings.database import setting_notes
@@ -99,60 +100,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Migrate, seed and serve the demo project under uvicorn."""
-    # The demo's own settings, whatever project the shell was set up for.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
-    if args.workers is not None:
-        # The settings read WEB_CONCURRENCY too (connection budget, checks).
-        os.environ["WEB_CONCURRENCY"] = str(args.workers)
-    collected = collect_sources()
-    profile, problems = validate(collected)
-    if profile is None:
-        _print_problems(problems, collected.profile)
-        return 1
-    import django
-    import uvicorn
-    from django.core.management import call_command
-
-    django.setup()
-    from demo.catalog.seed import seed_items
-    from prodready.asgi import StartupFailed, run_checks
-
-    try:
-        # Here, not only in the workers: with 2 or more, uvicorn exits 0 after they fail.
-        run_checks()
-    except StartupFailed as err:
-        print(err, file=sys.stderr)
-        return 1
-
-    url = profile.database_url.get_secret_value() if profile.database_url else ""
-    print(
-        f"prodready demo: profile {profile.app_profile}, database {mask('DATABASE_URL', url)}, "
-        f"{profile.web_concurrency} worker(s)",
-        flush=True,
-    )
-    print("prodready demo: applying migrations...", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    created = seed_items()
-    seeded = f"{created} sample items added" if created else "items already present"
-    print(f"prodready demo: {seeded}.", flush=True)
-    url = f"http://{args.host}:{args.port}/api/items/"
-    print(f"prodready demo: serving {url} (Ctrl-C stops)", flush=True)
-    uvicorn.run(
-        "demo.asgi:application",
-        host=args.host,
-        port=args.port,
-        workers=profile.web_concurrency,
-        log_level="info",
-        # X-Forwarded-For is read by the rate limiter alone (RATELIMIT_TRUSTED_PROXIES).
-        proxy_headers=False,
-        # In-flight requests get this long to finish on Ctrl-C / SIGTERM.
-        timeout_graceful_shutdown=20,
-    )
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Check the application in this process, then exec uvicorn on it."""
     from prodready.serve import serve
@@ -169,13 +116,6 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_loadtest(args: argparse.Namespace) -> int:
-    """Serve the demo and run the load tests of ``loadtests/`` (see prodready.loadtest)."""
-    from prodready.loadtest.command import run
-
-    return run(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``prodready`` command."""
     parser = argparse.ArgumentParser(
@@ -189,16 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the configuration; exit 1 listing problems")
     check.add_argument("--deploy", action="store_true", help="also run Django's deployment checks")
     check.set_defaults(func=cmd_check)
-    demo = sub.add_parser("demo", help="migrate, seed and serve the demo project")
-    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
-    demo.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="uvicorn worker processes (default: WEB_CONCURRENCY or 1)",
-    )
-    demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser(
         "serve",
         help="check APP (configuration, system checks), exit 1 on a problem, else run uvicorn",
@@ -219,19 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
     reference.set_defaults(func=cmd_reference)
-    from prodready.loadtest.command import add_arguments
-
-    loadtest = sub.add_parser(
-        "loadtest",
-        help="serve the demo and run Locust on loadtests/; --compare writes docs/performance.md",
-    )
-    add_arguments(loadtest)
-    loadtest.set_defaults(func=cmd_loadtest)
+    add_commands(sub)  # demo, loadtest: from the repository's demo package
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``prodready`` command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    missing = missing_command(argv)
+    if missing is not None:
+        return missing
     args = build_parser().parse_args(argv)
     try:
         status: int = args.func(args)

@@ -84,9 +84,10 @@ def remember(values: Iterable[str | None]) -> None:
     for value in values:
         if not value:
             continue
-        found.add(value)
-        if "://" in value:
+        if _URL.match(value):  # a URL's secret is its password, not the whole of it
             found.update(url_passwords(value))
+        else:
+            found.add(value)
     with _known_lock:
         _known.update(s for s in found if len(s) >= MIN_KNOWN_SECRET)
 

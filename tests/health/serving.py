@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from prodready.loadtest.processes import stop_process
+from prodready_loadtest.processes import stop_process
 from tests.servers import REPO, free_port, uvicorn_command, wait_for_port
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import psycopg
 
-from prodready.loadtest import processes
-from prodready.loadtest.postgres import PgServer
+from prodready_loadtest import processes
+from prodready_loadtest.postgres import PgServer
 from tests.servers import PG_HOST, PG_PORT, PG_USER, database_url
 
 # More of pgbouncer's settings, on top of the load tests' configuration
-# (prodready.loadtest.processes: transaction mode, trust, the given pool size).
+# (prodready_loadtest.processes: transaction mode, trust, the given pool size).
 _SETTINGS = """\
 ; Hand out the server connection idle the longest (FIFO) instead of the most
 ; recent one (LIFO): one client's consecutive transactions then land on

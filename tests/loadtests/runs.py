@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from prodready.loadtest.checks import CheckResult, Outcome
+from prodready_loadtest.checks import CheckResult, Outcome
 from tests.servers import PG_HOST, PG_PORT, PG_USER, REDIS_PORT, REPO, base_env
 
 SERVERS = {

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from prodready.loadtest.prepare import prepare_database
-from prodready.loadtest.scenarios import LOAD_RULES
+from prodready_loadtest.prepare import prepare_database
+from prodready_loadtest.scenarios import LOAD_RULES
 from tests.loadtests.runs import checks, prodready_loadtest
 from tests.servers import (
     REDIS_PORT,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from prodready.loadtest.checks import CheckResult, Outcome, merged
+from prodready_loadtest.checks import CheckResult, Outcome, merged
 
 PASSING = CheckResult("reuse.max_backends", True, "7 backends at most", "≤ 8 (2 × 4)", value=7.0)
 FAILING = CheckResult(

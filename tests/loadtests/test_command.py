@@ -7,8 +7,8 @@ import argparse
 import pytest
 
 from prodready.cli import build_parser
-from prodready.loadtest.command import SHORT_RULES, command_line, options_from
-from prodready.loadtest.scenarios import DEMO_RULES
+from prodready_loadtest.command import SHORT_RULES, command_line, options_from
+from prodready_loadtest.scenarios import DEMO_RULES
 
 
 def _parse(*argv: str) -> argparse.Namespace:

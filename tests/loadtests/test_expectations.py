@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from prodready.loadtest.expectations import ExpectationError, read_expectations
+from prodready_loadtest.expectations import ExpectationError, read_expectations
 
 EMPTY = str(Path(__file__).resolve().parents[1] / "no-config-here")
 

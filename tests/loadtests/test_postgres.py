@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from prodready.loadtest.postgres import PgServer, fresh_database
+from prodready_loadtest.postgres import PgServer, fresh_database
 from tests.servers import PG_HOST, PG_PORT, PG_USER, admin_conn
 
 pytestmark = pytest.mark.integration

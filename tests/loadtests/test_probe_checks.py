@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.loadtest.probe_checks import (
+from prodready_loadtest.probe_checks import (
     ProbeAnswer,
     check_runs_check,
     latency_check,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.loadtest.ratelimit_checks import (
+from prodready.ratelimit.rules import Rule, parse_rules
+from prodready_loadtest.ratelimit_checks import (
     Answer,
     binding_rule,
     describe,
@@ -16,7 +17,6 @@ from prodready.loadtest.ratelimit_checks import (
     sequence_check,
     status_check,
 )
-from prodready.ratelimit.rules import Rule, parse_rules
 
 RULES = parse_rules("POST /api/ingest/ 100/h user; GET /api/ 1000/h ip; GET /api/items/ 5/m ip")
 RULE = parse_rules("GET /api/ 10/h ip")[0]

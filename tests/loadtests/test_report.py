@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from prodready.loadtest.checks import CheckResult, Outcome
-from prodready.loadtest.compare import Comparison, ModeResult, ratios, spread, targets
-from prodready.loadtest.environment import Machine
-from prodready.loadtest.report import benchmark_table, render, write_report
-from prodready.loadtest.runner import RunOptions, ScenarioRun
-from prodready.loadtest.sampler import Sample
-from prodready.loadtest.serving_report import BEGIN, END, PLACEHOLDER, SECTION
+from prodready_loadtest.checks import CheckResult, Outcome
+from prodready_loadtest.compare import Comparison, ModeResult, ratios, spread, targets
+from prodready_loadtest.environment import Machine
+from prodready_loadtest.report import benchmark_table, render, write_report
+from prodready_loadtest.runner import RunOptions, ScenarioRun
+from prodready_loadtest.sampler import Sample
+from prodready_loadtest.serving_report import BEGIN, END, PLACEHOLDER, SECTION
 from tests.servers import REPO
 
 MACHINE = Machine(

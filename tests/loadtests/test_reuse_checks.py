@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from prodready.loadtest.reuse_checks import connection_figures, max_backends_check, opened_check
-from prodready.loadtest.sampler import Sample
+from prodready_loadtest.reuse_checks import connection_figures, max_backends_check, opened_check
+from prodready_loadtest.sampler import Sample
 
 POOL = ((101, 10.0), (102, 10.1), (103, 10.2), (104, 10.3))
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from prodready.loadtest import sampler
-from prodready.loadtest.reuse_checks import connection_figures
-from prodready.loadtest.sampler import read_samples
+from prodready_loadtest import sampler
+from prodready_loadtest.reuse_checks import connection_figures
+from prodready_loadtest.sampler import read_samples
 from tests.servers import PG_HOST, PG_PORT, PG_USER, database_url, temporary_database
 
 pytestmark = pytest.mark.integration

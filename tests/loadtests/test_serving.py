@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from prodready.loadtest import serving
-from prodready.loadtest.serving import main, schedule, write_docs
-from prodready.loadtest.serving_report import SECTION, markdown, serving_block
+from prodready_loadtest import serving
+from prodready_loadtest.serving import main, schedule, write_docs
+from prodready_loadtest.serving_report import SECTION, markdown, serving_block
 from tests.loadtests.test_serving_report import PAGE, fake_run
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from prodready.loadtest.serving_chart import write_serving_chart
-from prodready.loadtest.serving_report import (
+from prodready_loadtest.serving_chart import write_serving_chart
+from prodready_loadtest.serving_report import (
     BEGIN,
     END,
     PLACEHOLDER,
@@ -18,8 +18,8 @@ from prodready.loadtest.serving_report import (
     summary_text,
     with_serving_block,
 )
-from prodready.loadtest.serving_results import Measurement, ServingOptions, ServingRun, targets
-from prodready.loadtest.wrk import WrkResult
+from prodready_loadtest.serving_results import Measurement, ServingOptions, ServingRun, targets
+from prodready_loadtest.wrk import WrkResult
 from tests.loadtests.test_report import MACHINE
 
 # (round, app, server) -> (req/s, p99 ms); round 2 of Django's ASGI handler had failures.
@@ -40,7 +40,7 @@ FIGURES = {
 
 def fake_run() -> ServingRun:
     run = ServingRun(
-        ServingOptions(), "uv run python -m prodready.loadtest.serving", MACHINE, "4.1"
+        ServingOptions(), "uv run python -m prodready_loadtest.serving", MACHINE, "4.1"
     )
     for (number, app, server), (rps, p99) in FIGURES.items():
         failed = 7 if (number, server) == (2, "django") else 0
@@ -127,7 +127,7 @@ def test_the_summary_gives_rounds_medians_ratios_and_targets() -> None:
 
 def test_the_markdown_has_method_machine_targets_and_a_table_per_app() -> None:
     text = markdown(fake_run())
-    assert "```sh\nuv run python -m prodready.loadtest.serving\n```" in text
+    assert "```sh\nuv run python -m prodready_loadtest.serving\n```" in text
     assert "`wrk -t2 -c16 -d10s --latency`" in text
     assert "`staging` profile" in text
     assert "2 CPUs, x86_64" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prodready.loadtest.wrk import WrkError, WrkResult, parse_wrk, wrk_command
+from prodready_loadtest.wrk import WrkError, WrkResult, parse_wrk, wrk_command
 
 # As wrk 4.1 prints it with --latency (a run against a server answering 404).
 REPORT = """\

@@ -21,8 +21,8 @@ import pytest
 import redis
 import urllib3
 
-from prodready.loadtest.burst import burst, statuses
-from prodready.loadtest.processes import stop_process
+from prodready_loadtest.burst import burst, statuses
+from prodready_loadtest.processes import stop_process
 from tests.ratelimit.conftest import REDIS_URL
 from tests.servers import (
     REPO,

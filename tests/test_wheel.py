@@ -1,0 +1,80 @@
+"""The built wheel carries the library alone, and a new user's project can use it.
+
+Built with ``uv build`` and installed with uv in a fresh virtual environment
+(from uv's cache or the package registry), as a new user installs it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.servers import REPO
+
+pytestmark = pytest.mark.integration
+
+
+def _uv(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    uv = shutil.which("uv") or "uv"
+    return subprocess.run(
+        [uv, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=True
+    )
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    _uv("build", "--wheel", "--package", "prodready", "-o", str(out))
+    (built,) = out.glob("prodready-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = tmp_path_factory.mktemp("venv") / "venv"
+    _uv("venv", "-q", "--python", sys.executable, str(env))
+    _uv("pip", "install", "-q", "--python", str(env / "bin" / "python"), str(wheel))
+    return env
+
+
+def _run(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(cwd)}
+    return subprocess.run(
+        [str(venv / "bin" / command[0]), *command[1:]],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_wheels_only_top_level_package_is_prodready(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert {name for name in top if not name.endswith(".dist-info")} == {"prodready"}
+    assert not [name for name in names if "loadtest" in name or name.startswith("demo/")]
+
+
+@pytest.mark.parametrize("command", [["demo"], ["loadtest", "--compare", "--rounds", "3"]])
+def test_checkout_commands_say_in_one_line_that_they_need_a_checkout(
+    venv: Path, tmp_path: Path, command: list[str]
+) -> None:
+    result = _run(venv, "prodready", *command, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"prodready {command[0]}: needs a source checkout of prodready")
+
+
+def test_a_new_project_can_have_an_app_called_demo(venv: Path, tmp_path: Path) -> None:
+    assert _run(venv, "django-admin", "startproject", "mysite", cwd=tmp_path).returncode == 0
+    result = _run(venv, "python", "manage.py", "startapp", "demo", cwd=tmp_path / "mysite")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "mysite" / "demo" / "models.py").exists()
