@@ -34,10 +34,13 @@ REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 LOCUST_OPTIONS = ["--users", "10", "--spawn-rate", "10", "--run-time", "4s"]
 
 
-def _locmem_store_with_two_workers(reports: Path) -> subprocess.CompletedProcess[str]:
+def _locmem_store_with_two_workers(
+    reports: Path, users: int = 20
+) -> subprocess.CompletedProcess[str]:
     return prodready_loadtest(
-        "--short", "--scenario", "ratelimit", "--store", "locmem", "--workers", "2", reports=reports
-    )
+        "--short", "--scenario", "ratelimit", "--store", "locmem", "--workers", "2",
+        "--users", str(users), reports=reports,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -98,6 +101,14 @@ def broken(
         locmem = pool.submit(_locmem_store_with_two_workers, reports)
         off = pool.submit(_pool_off_under_standalone_locust, tmp_path_factory.mktemp("off"))
         yield {"locmem": locmem.result(), "off": off.result()}
+
+
+def test_local_memory_counters_fail_with_one_user_per_identity(tmp_path: Path) -> None:
+    # One anonymous user and one per token: each identity's requests come from one
+    # Locust user, which used to keep one connection, hence one worker, and pass.
+    result = _locmem_store_with_two_workers(tmp_path, users=4)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert not checks(result.stdout)["ratelimit.ip_onset"].passed
 
 
 def test_local_memory_counters_with_two_workers_fail_the_429_onset(

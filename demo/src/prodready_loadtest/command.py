@@ -99,6 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool-min", type=int, default=4, help="DB_POOL_MIN_SIZE (default 4)")
     parser.add_argument("--pool-max", type=int, default=4, help="DB_POOL_MAX_SIZE (default 4)")
     parser.add_argument(
+        "locust_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- LOCUST_OPTIONS",
+        help="after --: passed to every Locust run, e.g. -- --loglevel DEBUG",
+    )
+    parser.add_argument(
         "--reports",
         type=Path,
         default=Path("loadtest-reports"),
@@ -130,7 +136,12 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         store=args.store,
         items=SHORT_ITEMS if short else 2000,
         reports=args.reports,
+        locust_args=tuple(_locust_args(getattr(args, "locust_args", []) or [])),
     )
+
+
+def _locust_args(words: Sequence[str]) -> list[str]:
+    return list(words[1:] if words[:1] == ["--"] else words)
 
 
 def _print_runs(runs: Sequence[ScenarioRun]) -> None:
@@ -146,6 +157,7 @@ def _print_runs(runs: Sequence[ScenarioRun]) -> None:
         print(f"{run.mode} {run.scenario}{figures} - {verdict}; reports in {run.directory}")
         for check in run.outcome.checks:
             print(f"  {check.line()}")
+    sys.stdout.flush()
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -174,13 +186,22 @@ def command_line(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``prodready loadtest``; return 0 if every check passed, 1 if not, 2 on set-up errors."""
     from prodready_loadtest.processes import ServerError
+    from prodready_loadtest.progress import Steps
     from prodready_loadtest.runner import run_mode
 
     options = options_from(args)
+    what = "every pool mode (--compare)" if args.compare else f"{args.pool_mode} mode"
+    print(
+        f"prodready loadtest: {what}, scenarios {', '.join(options.scenarios)}; "
+        f"{options.workers} uvicorn worker(s), {options.users} Locust users, "
+        f"{options.duration:g} s a scenario; reports under {options.reports}/",
+        flush=True,
+    )
     try:
         if args.compare:
             return _compare(args, options)
-        runs, _ = run_mode(options, args.pool_mode)
+        steps = Steps(len(options.scenarios), options.duration + 15)
+        runs, _ = run_mode(options, args.pool_mode, steps=steps)
     except (ServerError, ValueError, RuntimeError) as err:
         print(f"prodready loadtest: {err}", file=sys.stderr)
         return 2
@@ -191,15 +212,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace, options: RunOptions) -> int:
-    from prodready_loadtest.compare import compare
+    from prodready_loadtest.compare import ModeResult, compare
     from prodready_loadtest.report import write_report
 
-    comparison = compare(options, command_line(args), rounds=max(1, args.rounds))
-    write_report(comparison, args.docs, args.docs.parent / "benchmarks.md")
-    for result in comparison.results.values():
+    def show(result: ModeResult) -> None:  # each mode's results as soon as it finishes
         _print_runs(list(result.runs.values()))
         if result.error:
-            print(f"{result.mode}: did not run: {result.error}")
+            print(f"{result.mode}: did not run: {result.error}", flush=True)
+
+    comparison = compare(options, command_line(args), rounds=max(1, args.rounds), on_result=show)
+    write_report(comparison, args.docs, args.docs.parent / "benchmarks.md")
     for target in comparison.targets:
         verdict = "met" if target.met else "NOT met"
         print(f"TARGET {target.name}: {target.measured} (wanted {target.wanted}) {verdict}")

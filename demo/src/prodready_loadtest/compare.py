@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from prodready_loadtest.checks import CheckResult
 from prodready_loadtest.environment import Machine, describe_machine
 from prodready_loadtest.postgres import PgServer
 from prodready_loadtest.processes import ServerError
+from prodready_loadtest.progress import Steps, say
 from prodready_loadtest.runner import DEFAULT_REDIS_URL, RunOptions, ScenarioRun, run_mode
 from prodready_loadtest.scenarios import MODES, PoolMode
 
@@ -205,6 +206,7 @@ def compare(
     command: str,
     modes: Sequence[PoolMode] = RUN_ORDER,
     rounds: int = 1,
+    on_result: Callable[[ModeResult], None] | None = None,
 ) -> Comparison:
     """Run ``options``'s scenarios in every mode of ``modes``, ``rounds`` times over.
 
@@ -215,19 +217,25 @@ def compare(
     machine = describe_machine(server, os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
     stamp = machine.when.replace(" ", "-").replace(":", "")
     results: dict[PoolMode, ModeResult] = {}
+    # A scenario takes its duration plus about 15 s of set-up; the ratelimit one runs longer.
+    steps = Steps(rounds * len(modes) * len(options.scenarios), options.duration + 15)
     for number in range(1, rounds + 1):
         for mode in modes:
             previous = results.get(mode)
             result = ModeResult(mode, earlier=previous.rounds if previous else [])
             label = f" (round {number} of {rounds})" if rounds > 1 else ""
-            print(f"prodready loadtest --compare: {mode} mode{label}", flush=True)
+            say(f"--compare: {mode} mode{label}")
             try:
-                runs, _ = run_mode(options, mode, f"{stamp}-r{number}" if rounds > 1 else stamp)
+                runs, _ = run_mode(
+                    options, mode, f"{stamp}-r{number}" if rounds > 1 else stamp, steps
+                )
             except (ServerError, RuntimeError) as err:
                 result.error = str(err)
             else:
                 result.runs = {run.scenario: run for run in runs}
             results[mode] = result
+            if on_result is not None:
+                on_result(result)
     ordered: dict[str, ModeResult] = {mode: results[mode] for mode in MODES if mode in results}
     return Comparison(
         options=options,

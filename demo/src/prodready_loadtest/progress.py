@@ -76,3 +76,41 @@ class Progress:
         if self.tty:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+def say(message: str) -> None:
+    """Print one line of what ``prodready loadtest`` is doing now, at once."""
+    print(f"prodready loadtest: {message}", flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+class Steps:
+    """Number the scenario runs of a whole command, with elapsed time and an ETA.
+
+    Args:
+        total: Scenario runs the command will make.
+        guess: Seconds one run is expected to take, for the ETA before any has finished.
+    """
+
+    def __init__(self, total: int, guess: float) -> None:
+        self.total = total
+        self.guess = guess
+        self.started = time.monotonic()
+        self.count = 0
+
+    def start(self, what: str) -> str:
+        """Announce the next run; return its line (printed at once)."""
+        elapsed = time.monotonic() - self.started
+        per_run = elapsed / self.count if self.count else self.guess
+        self.count += 1
+        remaining = per_run * (self.total - self.count + 1)
+        line = (
+            f"[{self.count}/{self.total}] {what}  ({_clock(elapsed)} elapsed, "
+            f"ETA {_clock(remaining)})"
+        )
+        print(line, flush=True)
+        return line

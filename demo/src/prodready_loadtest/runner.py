@@ -31,7 +31,7 @@ from prodready_loadtest.checks import CheckResult, Outcome
 from prodready_loadtest.postgres import PgServer, fresh_database
 from prodready_loadtest.prepare import Prepared, prepare_database
 from prodready_loadtest.processes import running_pgbouncer, stop_process
-from prodready_loadtest.progress import Progress
+from prodready_loadtest.progress import Progress, Steps, say
 from prodready_loadtest.scenarios import (
     DEMO_RULES,
     FINITE_SCENARIO_SECONDS,
@@ -68,6 +68,8 @@ class RunOptions:
     tokens: int = 3
     reports: Path = Path("loadtest-reports")
     locustfiles: Path = field(default_factory=default_locustfiles)
+    #: More options for Locust itself (after ``--`` on the command line).
+    locust_args: tuple[str, ...] = ()
 
     @property
     def connection_limit(self) -> int:
@@ -196,6 +198,7 @@ def run_locust(
         "--html",
         str(directory / "report.html"),
         "--only-summary",
+        *options.locust_args,
         *spec.user_classes,
     ]
     (directory / "command.txt").write_text(" ".join(command) + "\n", encoding="utf-8")
@@ -221,6 +224,7 @@ def _run_scenario(
     served: Mapping[str, str],
     prepared: Prepared,
     root: Path,
+    steps: Steps | None,
 ) -> ScenarioRun:
     directory = root / spec.name
     directory.mkdir(exist_ok=True)
@@ -235,6 +239,9 @@ def _run_scenario(
         "LOADTEST_WARMUP": f"{options.warmup:g}",
         "LOADTEST_PGBOUNCER_POOL_SIZE": str(options.workers * options.pool_max),
     }
+    if steps is not None:
+        steps.start(f"mode {mode}, scenario {spec.name}")
+    say(f"Locust: {spec.name} with {options.users} users ({', '.join(spec.user_classes)})")
     status = run_locust(options, spec, url, locust_env, directory, f"{mode} {spec.name}")
     return ScenarioRun(mode, spec.name, _read_outcome(directory, status), status, directory)
 
@@ -244,17 +251,19 @@ def _database_for(
     options: RunOptions, mode: PoolMode, server: PgServer, directory: Path
 ) -> Iterator[PgServer]:
     """Yield the run's database as the app reaches it (through pgbouncer in that mode)."""
+    say(f"database: creating a database of the run's own on {server.host}:{server.port}")
     with fresh_database(server, options.connection_limit) as database:
         if mode != "pgbouncer":
             yield database
             return
         pool = options.workers * options.pool_max
+        say(f"servers: pgbouncer in front of {database.dbname}, pool size {pool}")
         with running_pgbouncer(database, pool, directory / "pgbouncer.log") as port:
             yield database.on(database.dbname, host="127.0.0.1", port=port)
 
 
 def run_mode(
-    options: RunOptions, mode: PoolMode, stamp: str | None = None
+    options: RunOptions, mode: PoolMode, stamp: str | None = None, steps: Steps | None = None
 ) -> tuple[list[ScenarioRun], Prepared | None]:
     """Run every scenario of ``options`` in pool mode ``mode``; return the runs.
 
@@ -271,6 +280,7 @@ def run_mode(
     runs: list[ScenarioRun] = []
     with _database_for(options, mode, server, root) as reached:
         env = _app_env(options, mode, reached, scratch)
+        say(f"migrations and seed: {options.items} items, {options.tokens} API tokens")
         prepared = prepare_database(env, options.items, options.tokens)
         # One server per app and set of rules: scenarios that share both share a server.
         groups: dict[tuple[str, str], list[ScenarioSpec]] = {}
@@ -282,16 +292,14 @@ def run_mode(
             prefix = f"lt-{secrets.token_hex(5)}"
             served = {**env, "RATELIMIT_RULES": rules, "RATELIMIT_KEY_PREFIX": prefix}
             served["DJANGO_SETTINGS_MODULE"] = app
-            if any(spec.finite for spec in specs):
-                # Locust shares the CPUs: event-loop lag past the default 0.1 s
-                # would make the limiter fail open, which is not what the
-                # exactness checks measure (the statuses check reports it).
-                served["RATELIMIT_TIMEOUT"] = "1"
             log = root / f"uvicorn-{'-'.join(spec.name for spec in specs)}.log"
+            say(f"servers: uvicorn, {options.workers} worker(s), {app} ({mode} mode)")
             try:
                 with running_uvicorn(served, options.workers, log) as url:
                     for spec in specs:
-                        runs.append(_run_scenario(options, mode, spec, url, served, prepared, root))
+                        runs.append(
+                            _run_scenario(options, mode, spec, url, served, prepared, root, steps)
+                        )
             finally:
                 if "REDIS_URL" in served:
                     forget_keys(served["REDIS_URL"], prefix)
