@@ -9,6 +9,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,8 @@ import psycopg
 from prodready_loadtest.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parent.parent
+# The demo's state directory (its own SQLite) for this test session, not the user's.
+STATE_HOME = tempfile.mkdtemp(prefix="prodready-test-state-")
 PG_HOST = os.environ.get("PRODREADY_TEST_PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("PRODREADY_TEST_PGPORT", "5432"))
 PG_USER = os.environ.get("PRODREADY_TEST_PGUSER", "postgres")
@@ -63,7 +66,8 @@ def base_env(**overrides: str) -> dict[str, str]:
     """Return an environment for a child process that ignores the developer's own.
 
     The child reads no ``.env`` or ``config_profiles/`` (its base directory is
-    an empty folder), and no secrets directory.
+    an empty folder), and no secrets directory; the demo keeps its SQLite file
+    in this session's own state directory.
     """
     empty = REPO / "tests" / "no-config-here"
     env = {
@@ -77,10 +81,31 @@ def base_env(**overrides: str) -> dict[str, str]:
             "PRODREADY_BASE_DIR": str(empty),
             "PRODREADY_SECRETS_DIR": str(empty),
             "APP_PROFILE": "dev",
+            "XDG_STATE_HOME": STATE_HOME,
         }
     )
     env.update(overrides)
     return env
+
+
+def prodready_process(
+    *args: str, env: Mapping[str, str], cwd: Path = REPO, output: bool = False
+) -> subprocess.Popen[str]:
+    """Start ``prodready ARGS`` (``python -m prodready.cli``) in a session of its own.
+
+    With ``output``, its stdout and stderr together are piped (read them with
+    ``communicate()``); else they are dropped.
+    """
+    sink = subprocess.PIPE if output else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "prodready.cli", *args],
+        env=dict(env),
+        cwd=cwd,
+        stdout=sink,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def run_python(code: str, env: Mapping[str, str], timeout: float = 60) -> dict[str, object]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.servers import (
-    REPO,
+    admin_conn,
     backend_pids,
     database_url,
     free_port,
+    prodready_process,
     temporary_database,
     wait_for_port,
 )
@@ -45,16 +44,10 @@ def test_backends_under_load_stay_within_workers_times_pool_size(tmp_path: Path)
     port = free_port()
     with temporary_database(prefix="prodready_demo") as name:
         env = _env(tmp_path, DB_POOL_MAX_SIZE=str(POOL_MAX))
-        demo = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "prodready.cli", "demo", "--port", str(port)),
-                *("--workers", str(WORKERS), "--database", database_url(name)),
-            ],
-            cwd=REPO,
+        demo = prodready_process(
+            *("demo", "--port", str(port), "--workers", str(WORKERS)),
+            *("--database", database_url(name)),
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
         )
         try:
             wait_for_port(port, timeout=90)
@@ -76,15 +69,7 @@ def test_the_demo_never_touches_the_shells_database_url(tmp_path: Path) -> None:
     port = free_port()
     with temporary_database(prefix="prodready_users_own") as name:
         env = _env(tmp_path, DATABASE_URL=database_url(name))
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "prodready.cli", "demo", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        demo = prodready_process("demo", "--port", str(port), env=env, output=True)
         try:
             wait_for_port(port, timeout=90)
             assert _get(f"http://127.0.0.1:{port}/api/items/") == 200
@@ -92,8 +77,6 @@ def test_the_demo_never_touches_the_shells_database_url(tmp_path: Path) -> None:
             demo.terminate()
             output, _ = demo.communicate(timeout=60)
         assert not backend_pids(name)
-        from tests.servers import admin_conn
-
         with admin_conn(name) as conn:
             tables = conn.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"

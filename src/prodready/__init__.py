@@ -8,7 +8,9 @@ such as the load tests' locustfiles can use them against any deployment.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from prodready.exports import lazy_exports
 
 if TYPE_CHECKING:
     from prodready.exceptions import ConfigurationError, Problem, ProdreadyError
@@ -18,20 +20,13 @@ if TYPE_CHECKING:
 __all__ = ["ConfigurationError", "Problem", "ProdreadyError", "Profile", "load_profile"]
 __version__ = "0.1.0"
 
-_HOMES = {
-    "ConfigurationError": "prodready.exceptions",
-    "Problem": "prodready.exceptions",
-    "ProdreadyError": "prodready.exceptions",
-    "load_profile": "prodready.settings.loader",
-    "Profile": "prodready.settings.profiles",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name from its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'prodready' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "ConfigurationError": "prodready.exceptions",
+        "Problem": "prodready.exceptions",
+        "ProdreadyError": "prodready.exceptions",
+        "load_profile": "prodready.settings.loader",
+        "Profile": "prodready.settings.profiles",
+    },
+)

@@ -13,21 +13,13 @@ import sys
 import pytest
 
 from tests.asgi.served import APP, get, project_env, wait_until
-from tests.servers import REPO, database_url, free_port
+from tests.servers import REPO, database_url, free_port, prodready_process
 
 pytestmark = pytest.mark.integration
 
 
 def _serve(env: dict[str, str], port: int, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "prodready.cli", "serve", APP, "--port", str(port), *options],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    return prodready_process("serve", APP, "--port", str(port), *options, env=env, output=True)
 
 
 @pytest.mark.parametrize(

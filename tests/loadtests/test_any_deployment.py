@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO, free_port, wait_for_port
+from tests.servers import REPO, free_port, prodready_process, wait_for_port
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +32,7 @@ def test_locust_runs_the_probe_checks_against_a_demo_with_a_clean_environment(
         "PRODREADY_BASE_DIR": str(tmp_path),
         "RATELIMIT_RULES": RULES,
     }
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "prodready.cli", "demo", "--port", str(port)],
-        cwd=tmp_path,
-        env=demo_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    demo = prodready_process("demo", "--port", str(port), env=demo_env, cwd=tmp_path)
     try:
         wait_for_port(port, timeout=60)
         locust = subprocess.run(

@@ -109,30 +109,46 @@ def inherited_environ() -> dict[str, str]:
     }
 
 
+def deployed_env(
+    profile: str, database: PgServer, pool: tuple[int, int], workers: int, scratch: Path
+) -> dict[str, str]:
+    """Return the environment of the demo served as deployed (``profile``), but for TLS.
+
+    Args:
+        profile: ``prod`` or ``staging``.
+        database: The run's database.
+        pool: ``DB_POOL_MIN_SIZE`` and ``DB_POOL_MAX_SIZE``.
+        workers: ``WEB_CONCURRENCY``.
+        scratch: An empty directory: no ``.env``, ``config_profiles/`` or secrets are read.
+    """
+    env = inherited_environ()
+    env.update(
+        {
+            "APP_PROFILE": profile,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",  # no TLS in front of this server
+            "DATABASE_URL": database.url,
+            "DB_POOL_MIN_SIZE": str(pool[0]),
+            "DB_POOL_MAX_SIZE": str(pool[1]),
+            "WEB_CONCURRENCY": str(workers),
+            "PRODREADY_BASE_DIR": str(scratch),
+            "PRODREADY_SECRETS_DIR": str(scratch),
+            "DJANGO_SETTINGS_MODULE": "demo.settings",
+        }
+    )
+    return env
+
+
 def _app_env(
     options: RunOptions, mode: PoolMode, database: PgServer, scratch: Path
 ) -> dict[str, str]:
     """Return the environment of the demo (and of Locust, which reads the same variables)."""
-    env = inherited_environ()
-    env.update(
-        {
-            # prod, as deployed, except that TLS is not in front of this server.
-            "APP_PROFILE": "prod",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database.url,
-            "DB_POOL_MODE": mode,
-            "DB_POOL_MIN_SIZE": str(options.pool_min),
-            "DB_POOL_MAX_SIZE": str(options.pool_max),
-            "WEB_CONCURRENCY": str(options.workers),
-            # No .env or config_profiles/ of the checkout, no secrets directory.
-            "PRODREADY_BASE_DIR": str(scratch),
-            "PRODREADY_SECRETS_DIR": str(scratch),
-            "DJANGO_SETTINGS_MODULE": SETTINGS[mode],
-        }
-    )
+    pool = (options.pool_min, options.pool_max)
+    env = deployed_env("prod", database, pool, options.workers, scratch)
+    env["DB_POOL_MODE"] = mode
+    env["DJANGO_SETTINGS_MODULE"] = SETTINGS[mode]
     if mode == "pgbouncer":
         env["DB_STATEMENT_TIMEOUT"] = "0"  # pgbouncer refuses the 'options' parameter
     if options.store == "redis":

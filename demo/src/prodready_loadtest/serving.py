@@ -34,7 +34,7 @@ from prodready_loadtest.environment import describe_machine
 from prodready_loadtest.postgres import PgServer, fresh_database
 from prodready_loadtest.prepare import prepare_database
 from prodready_loadtest.processes import ServerError
-from prodready_loadtest.runner import DEFAULT_REDIS_URL, forget_keys, inherited_environ
+from prodready_loadtest.runner import DEFAULT_REDIS_URL, deployed_env, forget_keys
 from prodready_loadtest.serving_report import (
     measurement_text,
     summary_text,
@@ -79,26 +79,14 @@ def _environment(
     options: ServingOptions, database: PgServer, redis_url: str, scratch: Path, prefix: str
 ) -> dict[str, str]:
     """Return the environment every server gets (``DJANGO_SETTINGS_MODULE`` set per app)."""
-    env = inherited_environ()
+    pool = (options.pool_size, options.pool_size)
+    env = deployed_env("staging", database, pool, options.workers, scratch)
     env.update(
         {
-            # staging, as deployed, except that TLS is not in front of this server.
-            "APP_PROFILE": "staging",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "DATABASE_URL": database.url,
             "DB_POOL_MODE": "native",
-            "DB_POOL_MIN_SIZE": str(options.pool_size),
-            "DB_POOL_MAX_SIZE": str(options.pool_size),
-            "WEB_CONCURRENCY": str(options.workers),
             "REDIS_URL": redis_url,
             "RATELIMIT_RULES": options.rules,
             "RATELIMIT_KEY_PREFIX": prefix,
-            # No .env or config_profiles/ of the checkout, no secrets directory.
-            "PRODREADY_BASE_DIR": str(scratch),
-            "PRODREADY_SECRETS_DIR": str(scratch),
-            "DJANGO_SETTINGS_MODULE": "demo.settings",
         }
     )
     return env

@@ -6,7 +6,9 @@ modules (``rules``, ``rate``) can be used without Django, as the load tests do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from prodready.exports import lazy_exports
 
 if TYPE_CHECKING:
     from prodready.ratelimit.decorators import exempt, ratelimit
@@ -29,26 +31,19 @@ __all__ = [
     "ratelimit",
 ]
 
-_HOMES = {
-    "exempt": "decorators",
-    "ratelimit": "decorators",
-    "Decision": "limiter",
-    "Limiter": "limiter",
-    "RuleResult": "limiter",
-    "RateLimitMiddleware": "middleware",
-    "Rate": "rate",
-    "parse_rate": "rate",
-    "Rule": "rules",
-    "RuleError": "rules",
-    "parse_rules": "rules",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name from its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'prodready.ratelimit' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"prodready.ratelimit.{home}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "exempt": "prodready.ratelimit.decorators",
+        "ratelimit": "prodready.ratelimit.decorators",
+        "Decision": "prodready.ratelimit.limiter",
+        "Limiter": "prodready.ratelimit.limiter",
+        "RuleResult": "prodready.ratelimit.limiter",
+        "RateLimitMiddleware": "prodready.ratelimit.middleware",
+        "Rate": "prodready.ratelimit.rate",
+        "parse_rate": "prodready.ratelimit.rate",
+        "Rule": "prodready.ratelimit.rules",
+        "RuleError": "prodready.ratelimit.rules",
+        "parse_rules": "prodready.ratelimit.rules",
+    },
+)
