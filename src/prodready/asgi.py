@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -166,13 +165,10 @@ def run_checks() -> None:
 
 
 async def _close_limiter() -> None:
-    # Only a limiter that was built holds clients: building one now would
-    # connect just to disconnect.
-    store = sys.modules.get("prodready.ratelimit.store")
-    if store is None or not store.get_limiter.cache_info().currsize:
-        return
+    from prodready.ratelimit.process import close_limiter
+
     try:
-        await store.get_limiter().aclose()
+        await close_limiter()
     except Exception:
         logger.exception("Closing the rate limiter's store failed.")
 

@@ -16,7 +16,7 @@ from prodready import lifecycle
 from prodready.asgi import Application, StartupFailed, get_asgi_application
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.ratelimit.limiter import Limiter
-from prodready.ratelimit.store import get_limiter
+from prodready.ratelimit.process import get_limiter
 
 pytestmark = pytest.mark.usefixtures("clean_process")
 

@@ -19,7 +19,7 @@ from dotenv import dotenv_values
 
 from demo.catalog.models import CopyrightItem
 from demo.catalog.tokens import issue_token
-from prodready.ratelimit.store import get_limiter
+from prodready.ratelimit.process import get_limiter
 from tests.demo.helpers import XLSX_TYPE, upload, xlsx
 from tests.servers import REPO, unique_prefix
 

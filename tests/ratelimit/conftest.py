@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import redis
 
+from prodready.ratelimit.backends import redis_backend
 from prodready.ratelimit.limiter import Limiter
-from prodready.ratelimit.store import redis_backend
 from prodready.settings.profiles import Profile
 from tests.servers import REDIS_HOST, REDIS_PORT, unique_prefix
 

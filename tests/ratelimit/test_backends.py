@@ -14,17 +14,18 @@ import pytest
 import redis
 from django.core.cache.backends.locmem import LocMemCache
 
-from prodready.ratelimit import Rule, backends, parse_rules
+from prodready.ratelimit import Rule, parse_rules
 from prodready.ratelimit.backends import (
     Breaker,
     CacheBackend,
     Hit,
     MemoryBackend,
     StoreUnavailable,
+    memory_backend,
+    redis_backend,
 )
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rate import Rate
-from prodready.ratelimit.store import redis_backend
 from tests.ratelimit.conftest import REDIS_URL, fake_request
 from tests.servers import RedisServer
 
@@ -74,7 +75,7 @@ def test_memory_backend_windows_are_aligned_and_ended_ones_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [7200.0 + 3590.5]  # 9.5 s before the end of an hour window
-    monkeypatch.setattr(backends, "_time", lambda: now[0])
+    monkeypatch.setattr(memory_backend, "_time", lambda: now[0])
     backend = MemoryBackend()
     hourly, minutely = Hit("h", 3600), Hit("m", 60)
     assert backend.hit([hourly, minutely]) == [(1, 9.5), (1, 9.5)]

@@ -14,8 +14,8 @@ import pytest
 import redis
 
 from prodready.ratelimit import parse_rules
+from prodready.ratelimit.backends import redis_backend
 from prodready.ratelimit.limiter import Limiter
-from prodready.ratelimit.store import redis_backend
 from tests.ratelimit.conftest import fake_request
 from tests.servers import RedisServer
 

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient, Client, override_settings
 
 from demo.catalog.tokens import issue_token
-from prodready.ratelimit.store import get_limiter
+from prodready.ratelimit.process import get_limiter
 from tests.ratelimit.conftest import REDIS_URL
 from tests.servers import free_port, unique_prefix
 

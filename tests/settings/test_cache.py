@@ -13,8 +13,7 @@ from redis.exceptions import AuthenticationError
 from redis.retry import Retry
 
 from prodready import Profile
-from prodready.ratelimit.backends import Hit
-from prodready.ratelimit.store import redis_backend
+from prodready.ratelimit.backends import Hit, redis_backend
 from tests.servers import RedisServer, unique_prefix
 
 

@@ -10,10 +10,10 @@ from asgiref.sync import iscoroutinefunction
 
 from prodready.ratelimit.limiter import RuleSet
 from prodready.ratelimit.middleware import EXEMPT_ATTRIBUTE
+from prodready.ratelimit.process import get_limiter
 from prodready.ratelimit.rate import parse_rate
 from prodready.ratelimit.responses import add_headers, refusal
 from prodready.ratelimit.rules import KEY_KINDS, KeyKind, Rule
-from prodready.ratelimit.store import get_limiter
 
 View = TypeVar("View", bound=Callable[..., Any])
 

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from prodready.ratelimit.limiter import RuleSet
+from prodready.ratelimit.process import get_limiter, get_rules
 from prodready.ratelimit.responses import add_headers, refusal
 from prodready.ratelimit.rules import Rule
-from prodready.ratelimit.store import get_limiter, get_rules
 
 EXEMPT_ATTRIBUTE = "prodready_ratelimit_exempt"
 

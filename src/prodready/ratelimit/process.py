@@ -1,4 +1,4 @@
-"""Build the process's limiter from the run-time settings, once."""
+"""This process's limiter and rules: built from the run-time settings once, closed at shutdown."""
 
 from __future__ import annotations
 
@@ -15,36 +15,10 @@ from prodready.ratelimit.backends import (
     CacheBackend,
     CounterBackend,
     MemoryBackend,
-    RedisBackend,
+    redis_backend,
 )
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.rules import Rule, parse_rules
-
-
-def redis_backend(url: str, timeout: float, *, cluster: bool = False) -> RedisBackend:
-    """Return a Redis counter backend; its client is built (and connects) on first use.
-
-    ``timeout`` bounds connecting and waiting for each reply, as socket
-    timeouts (counted by the kernel, so a reply the app is slow to read is
-    not a timeout). There are no retries on a standalone server: a refused
-    connection fails at once and a silent one after ``timeout``, then the
-    failure policy applies.
-    """
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    if cluster:
-        # The cluster client keeps redis-py's own retries: it follows slot
-        # moves. The timeout then bounds each attempt.
-        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        return RedisBackend(lambda: redis.RedisCluster.from_url(url, **options), cluster=True)
-    options = {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "retry": Retry(NoBackoff(), 0),
-    }
-    return RedisBackend(lambda: redis.Redis.from_url(url, **options))
 
 
 @functools.cache
@@ -76,6 +50,12 @@ def get_rules() -> tuple[Rule, ...]:
     """Return the parsed ``RATELIMIT_RULES`` (empty when rate limiting is off)."""
     conf = get_conf()
     return parse_rules(conf.ratelimit_rules) if conf.ratelimit_enabled else ()
+
+
+async def close_limiter() -> None:
+    """Release the limiter's connections, if it was built (building one would connect)."""
+    if get_limiter.cache_info().currsize:
+        await get_limiter().aclose()
 
 
 @receiver(setting_changed)

@@ -1,66 +1,26 @@
-"""Where counts live: Redis (one Lua call per request) or any Django cache."""
+"""Counts in Redis: one Lua call (EVALSHA) per request, with kernel-counted timeouts."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
-import math
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
-from asgiref.sync import sync_to_async
 from redis.exceptions import NoScriptError, RedisError
 
-_time = time.time
+from prodready.ratelimit.backends.base import Count, Hit, StoreUnavailable
+from prodready.ratelimit.backends.breaker import Breaker
 
 FIXED_WINDOW_LUA = (
     resources.files("prodready.ratelimit").joinpath("lua/fixed_window.lua").read_text("utf-8")
 )
-
-
-# A NamedTuple rather than a dataclass: built for every new client, and a
-# tuple is the cheapest object Python constructs.
-class Hit(NamedTuple):
-    """One counter to increment: its base key and window length in seconds."""
-
-    key: str
-    period: int
-
-
-#: A counter's value after the increment, and seconds until its window ends.
-#: A plain tuple: one is built per rule on every request.
-Count = tuple[int, float]
-
-
-class StoreUnavailable(Exception):
-    """The counter store did not answer in time; the limiter applies its failure policy."""
-
-
-class CounterBackend(Protocol):
-    """Increment fixed-window counters; the only thing the limiter asks of a store."""
-
-    def hit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment every counter of one request; raise StoreUnavailable on failure."""
-        ...
-
-    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Like :meth:`hit`, without blocking the event loop."""
-        ...
-
-    def close(self) -> None:
-        """Release connections (at shutdown)."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release the connections of the running event loop (at shutdown)."""
-        ...
 
 
 def _counts(raw: Sequence[Any]) -> list[Count]:
@@ -80,47 +40,6 @@ class _Held:
         # Nothing to do about a failed close at teardown.
         with contextlib.suppress(Exception):
             self.connection.disconnect()
-
-
-class Breaker:
-    """Fail fast while a store is down; let one call through every ``retry_after`` seconds.
-
-    Without it every request would wait the full timeout of a hung store; with
-    it, only the calls in flight when the store stops answering do, and the
-    rest get the failure policy at once until a trial call succeeds.
-    """
-
-    __slots__ = ("_lock", "_reason", "failures", "retry_after", "retry_at")
-
-    def __init__(self, retry_after: float = 1.0) -> None:
-        self.retry_after = retry_after
-        #: 0.0 while the store answers; else when the next trial call may go (monotonic).
-        self.retry_at = 0.0
-        #: Failures so far: a call that started before the latest one cannot close the breaker.
-        self.failures = 0
-        self._reason = ""
-        self._lock = threading.Lock()
-
-    def check(self) -> None:
-        """Raise StoreUnavailable unless the store is up or this call is the trial."""
-        with self._lock:
-            now = time.monotonic()
-            if now < self.retry_at:
-                raise StoreUnavailable(f"{self._reason}; next try in under {self.retry_after:g} s")
-            self.retry_at = now + self.retry_after  # this caller is the trial
-
-    def failed(self, reason: str) -> None:
-        """Record a failure: calls fail fast for ``retry_after`` seconds."""
-        with self._lock:
-            self._reason = reason
-            self.failures += 1
-            self.retry_at = time.monotonic() + self.retry_after
-
-    def succeeded(self, failures: int) -> None:
-        """Record a success of a call that started after ``failures`` failures."""
-        with self._lock:
-            if failures == self.failures:  # no failure since the call started
-                self.retry_at = 0.0
 
 
 # Threads per process that talk to Redis for async requests. Each holds one
@@ -293,114 +212,27 @@ class RedisBackend:
         self.close()
 
 
-class MemoryBackend:
-    """Counters in this process's memory: what a local-memory cache gives, without its cost.
+def redis_backend(url: str, timeout: float, *, cluster: bool = False) -> RedisBackend:
+    """Return a Redis counter backend; its client is built (and connects) on first use.
 
-    Exact across the threads of one process; each worker process counts on
-    its own (prodready.W001 warns when WEB_CONCURRENCY > 1). Counters of ended
-    windows are dropped every few seconds, so memory follows live windows.
+    ``timeout`` bounds connecting and waiting for each reply, as socket
+    timeouts (counted by the kernel, so a reply the app is slow to read is
+    not a timeout). There are no retries on a standalone server: a refused
+    connection fails at once and a silent one after ``timeout``, then the
+    failure policy applies.
     """
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    _SWEEP_EVERY = 10.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # key -> [end of its window (epoch seconds), count]
-        self._counters: dict[str, list[Any]] = {}
-        self._next_sweep = 0.0
-
-    def hit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment each counter in memory."""
-        counts: list[Count] = []
-        with self._lock:
-            now = _time()  # under the lock: windows open in the order of the hits
-            counters = self._counters
-            for key, period in hits:
-                entry = counters.get(key)
-                # A new window when the counter's has ended, or when the clock
-                # stepped back before its start (NTP, a resumed VM).
-                if entry is None or not entry[0] - period <= now < entry[0]:
-                    # Windows are aligned on multiples of the period, as in Redis.
-                    counters[key] = entry = [(now // period + 1) * period, 0]
-                entry[1] += 1
-                counts.append((entry[1], entry[0] - now))
-            if now >= self._next_sweep:
-                self._sweep(now)
-        return counts
-
-    def _sweep(self, now: float) -> None:
-        self._next_sweep = now + self._SWEEP_EVERY
-        ended = [key for key, (end, _) in self._counters.items() if end <= now]
-        for key in ended:
-            del self._counters[key]
-
-    def __len__(self) -> int:
-        return len(self._counters)
-
-    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment each counter; no I/O, so no thread hop."""
-        return self.hit(hits)
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-
-class CacheBackend:
-    """Counters in any Django cache, with ``add`` then ``incr``.
-
-    Never ``get`` + ``set`` (two requests would read the same count) and never
-    ``aincr`` (Django's default is a get and a set). ``incr`` is atomic in
-    local memory, memcached and Redis; the window index comes from this
-    process's clock. Local memory counts per process.
-
-    Args:
-        cache: A Django cache, e.g. ``django.core.cache.caches["default"]``.
-    """
-
-    def __init__(self, cache: Any) -> None:
-        self._cache = cache
-        module = type(cache).__module__
-        # Local memory does no I/O: calling it from the event loop is cheaper
-        # than a thread hop. Other caches go through a worker thread.
-        self._in_memory = module.endswith("locmem")
-        self._ahit = sync_to_async(self.hit, thread_sensitive=False)
-
-    def _one(self, hit: Hit, now: float) -> Count:
-        window = math.floor(now / hit.period)
-        key = f"{hit.key}:{window}"
-        timeout = hit.period + 1
-        reset = hit.period - (now % hit.period)
-        for _ in range(3):
-            self._cache.add(key, 0, timeout)
-            try:
-                return (int(self._cache.incr(key)), reset)
-            except ValueError:
-                # The key expired or was evicted between add and incr: add again.
-                continue
-        raise StoreUnavailable("the cache kept losing the counter key")
-
-    def hit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment each counter in the cache."""
-        now = time.time()
-        try:
-            return [self._one(hit, now) for hit in hits]
-        except StoreUnavailable:
-            raise
-        except Exception as err:  # a cache backend may raise anything on outage
-            raise StoreUnavailable(f"{type(err).__name__}: {err}") from err
-
-    async def ahit(self, hits: Sequence[Hit]) -> list[Count]:
-        """Increment each counter; off the event loop unless the cache is in memory."""
-        if self._in_memory:
-            return self.hit(hits)
-        result: list[Count] = await self._ahit(hits)
-        return result
-
-    def close(self) -> None:
-        """Nothing to release: Django closes its caches."""
-
-    async def aclose(self) -> None:
-        """Nothing to release: Django closes its caches."""
+    if cluster:
+        # The cluster client keeps redis-py's own retries: it follows slot
+        # moves. The timeout then bounds each attempt.
+        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        return RedisBackend(lambda: redis.RedisCluster.from_url(url, **options), cluster=True)
+    options = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 0),
+    }
+    return RedisBackend(lambda: redis.Redis.from_url(url, **options))
