@@ -174,3 +174,54 @@ def test_config_and_check_say_the_statement_timeout_is_not_sent_through_pgbounce
     assert "note: DB_STATEMENT_TIMEOUT: not sent to the server" in checked.stdout
     native = json.loads(_prodready("config", "--json", **_prod()).stdout)
     assert native["notes"] == {}
+
+
+def test_version() -> None:
+    result = _prodready("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "prodready 0.1.0"
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # prodready reference | head -c 10
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prodready.cli", "reference"],
+        env=base_env(),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.read(10)
+    process.stdout.close()
+    with process.stderr:
+        errors = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in errors
+    assert "BrokenPipeError" not in errors
+
+
+def test_check_imports_the_project_in_the_current_directory(tmp_path: Path) -> None:
+    # As manage.py does: DJANGO_SETTINGS_MODULE=mysite.settings, no PYTHONPATH.
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "mysite" / "__init__.py").write_text("")
+    (tmp_path / "mysite" / "settings.py").write_text(
+        "from prodready import load_profile\n"
+        "globals().update(load_profile().django_settings())\n"
+        "INSTALLED_APPS = ['prodready']\n"
+    )
+    env = base_env(DJANGO_SETTINGS_MODULE="mysite.settings", PRODREADY_BASE_DIR=str(tmp_path))
+    env.pop("PYTHONPATH")
+    result = subprocess.run(
+        [sys.executable, "-m", "prodready.cli", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "ModuleNotFoundError" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout

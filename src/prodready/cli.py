@@ -1,4 +1,4 @@
-"""The ``prodready`` command: config, check, serve, demo, reference and loadtest."""
+"""The ``prodready`` command: config, check, serve, probe, demo, reference and loadtest."""
 
 from __future__ import annotations
 
@@ -110,6 +110,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.app, options)
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Answer a probe as its endpoint would: exit 0 on 200, else 1 (an exec probe)."""
+    from prodready.health.command import probe
+
+    return probe(args.kind)
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     """Print the configuration reference as a Markdown table."""
     print(reference_markdown(), end="")
@@ -122,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="prodready",
         description="Production-ready Django from twelve-factor configuration.",
     )
+    parser.add_argument("--version", action="version", version=f"prodready {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     config = sub.add_parser("config", help="show each setting, its value and where it came from")
     config.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -147,15 +155,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="passed to uvicorn, e.g. --host 0.0.0.0 --workers 4 --lifespan on",
     )
     serve.set_defaults(func=cmd_serve)
+    probe = sub.add_parser(
+        "probe",
+        help="answer health, readiness or liveness as the endpoint would; exit 0 on 200, else 1",
+    )
+    probe.add_argument("kind", choices=("health", "readiness", "liveness"))
+    probe.set_defaults(func=cmd_probe)
     reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
     reference.set_defaults(func=cmd_reference)
     add_commands(sub)  # demo, loadtest: from the repository's demo package
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("prodready")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from prodready import __version__
+
+        return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``prodready`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # As manage.py has it: the project in the current directory is importable
+    # (DJANGO_SETTINGS_MODULE=mysite.settings prodready check).
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        status = _main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader went away (prodready config | head): no traceback, and no
+        # second error when Python flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     missing = missing_command(argv)
     if missing is not None:
         return missing

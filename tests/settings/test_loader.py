@@ -296,3 +296,13 @@ def test_nonsense_is_refused_in_one_line_naming_the_variable(
 
 def test_a_wildcard_host_is_still_allowed_outside_prod(load: Callable[..., Profile]) -> None:
     assert load(APP_PROFILE="dev", ALLOWED_HOSTS="*").allowed_hosts == ("*",)
+
+
+def test_a_long_key_of_few_characters_is_refused_for_what_it_is(
+    load: Callable[..., Profile],
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load(**prod_env(SECRET_KEY="ab" * 30))
+    (problem,) = info.value.problems
+    assert str(problem).startswith("SECRET_KEY: uses only 2 different characters")
+    assert "60 characters long" not in str(problem)

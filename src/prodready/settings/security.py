@@ -38,12 +38,21 @@ def security_problems(profile: Profile) -> list[Problem]:
                     "generate a new random key for prod.",
                 )
             )
-        elif len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
+        elif len(key) < MIN_SECRET_KEY_LENGTH:
             problems.append(
                 Problem(
                     "SECRET_KEY",
                     f"is {len(key)} characters long; prod needs at least "
                     f"{MIN_SECRET_KEY_LENGTH} random characters.",
+                )
+            )
+        elif len(set(key)) < 5:
+            problems.append(
+                Problem(
+                    "SECRET_KEY",
+                    f"uses only {len(set(key))} different characters, so it is easy to guess; "
+                    "prod needs a random key (5 or more different characters); generate one "
+                    "with python -c 'import secrets; print(secrets.token_urlsafe(50))'.",
                 )
             )
     if profile.app_profile == "prod" and profile.debug:
