@@ -111,3 +111,22 @@ def test_longest_window_key_expires_on_redis(prefix: str) -> None:
         assert (count, len(keys)) == (1, 1)
         assert 0 < reset_ms <= MAX_PERIOD * 1000
         assert client.pttl(keys[0]) > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("100/hour", Rate(100, 3600)),
+        ("100/day", Rate(100, 86400)),
+        ("10/min", Rate(10, 60)),
+        ("2/minute", Rate(2, 60)),
+        ("5/second", Rate(5, 1)),
+        ("5/sec", Rate(5, 1)),
+        ("60 per minute", Rate(60, 60)),
+        ("3 per 10 minutes", Rate(3, 600)),
+        ("7/10m", Rate(7, 600)),
+        ("1/Hour", Rate(1, 3600)),
+    ],
+)
+def test_the_spellings_of_django_ratelimit_drf_and_limits(text: str, expected: Rate) -> None:
+    assert parse_rate(text) == expected

@@ -69,8 +69,9 @@ def test_rule_names_are_stable_and_distinct() -> None:
         ),
         (
             "GET /a/ 1/x",
-            "rule 1 'GET /a/ 1/x': the rate '1/x' is not N/[k](s|m|h|d), e.g. "
-            "100/h, 5/10m, 1000/d or 10/s",
+            "rule 1 'GET /a/ 1/x': the rate '1/x' is not N/[k]unit or 'N per [k] unit' "
+            "(units s, sec, second, m, min, minute, h, hour, d, day), e.g. 100/h, 5/10m, "
+            "1000/day, 10/second or '60 per minute'",
         ),
         (
             "GET /a/ 1/s ipv4",

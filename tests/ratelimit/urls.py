@@ -31,6 +31,17 @@ async def adecorated(request: HttpRequest) -> HttpResponse:
     return HttpResponse("adecorated")
 
 
+# As django-ratelimit users write it: one method as a string, a spelt-out unit.
+@ratelimit("2/minute", key="ip", method="POST")
+def dialect(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("dialect")
+
+
+@ratelimit("2 per minute", key="ip", methods="POST", block=False)
+def flagged(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("limited" if getattr(request, "limited", False) else "fine")
+
+
 urlpatterns = [
     path("api/ok/", ok),
     path("api/aok/", aok),
@@ -38,5 +49,7 @@ urlpatterns = [
     path("other/", ok),
     path("decorated/", decorated),
     path("adecorated/", adecorated),
+    path("api/dialect/", dialect),
+    path("flagged/", flagged),
     path("", include("demo.urls")),
 ]

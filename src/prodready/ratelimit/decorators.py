@@ -25,22 +25,37 @@ def exempt[View: Callable[..., Any]](view: View) -> View:
 
 
 def ratelimit(
-    rate: str, key: KeyKind = "user_or_ip", methods: Iterable[str] | None = None
+    rate: str,
+    key: KeyKind = "user_or_ip",
+    methods: str | Iterable[str] | None = None,
+    *,
+    method: str | Iterable[str] | None = None,
+    block: bool = True,
 ) -> Callable[[View], View]:
     """Limit one view to ``rate`` per ``key``, e.g. ``@ratelimit("5/m", key="ip")``.
 
     Args:
-        rate: ``N/[k](s|m|h|d)``, e.g. ``100/h`` or ``5/10m``.
+        rate: ``N/[k]unit`` or ``N per [k] unit``, e.g. ``100/h``, ``5/10m``,
+            ``10/minute`` (see :func:`~prodready.ratelimit.rate.parse_rate`).
         key: ``ip``, ``user`` or ``user_or_ip``.
-        methods: Methods to limit (all when omitted).
+        methods: Methods to limit, one (``"POST"``) or several (all when omitted).
+        method: The same, spelt as django-ratelimit spells it.
+        block: Answer 429 past the limit (the default); with False the view
+            runs with ``request.limited`` set to True instead.
 
     Raises:
-        ValueError: at import time, for a malformed rate or key.
+        ValueError: at import time, for a malformed rate or key, or both
+            ``methods`` and ``method``.
     """
     if key not in KEY_KINDS:
         raise ValueError(f"the key '{key}' is not one of ip, user, user_or_ip")
+    if methods is not None and method is not None:
+        raise ValueError("give methods= or method= (the same option), not both")
     parsed = parse_rate(rate)
-    wanted = frozenset(m.upper() for m in methods or ())
+    chosen = methods if methods is not None else method
+    # A string is one method: iterating "POST" would give P, O, S, T.
+    names = [chosen] if isinstance(chosen, str) else list(chosen or ())
+    wanted = frozenset(m.strip().upper() for m in names if m.strip())
 
     def decorate(view: View) -> View:
         name = f"view-{view.__module__}.{view.__qualname__}-{parsed}-{key}".replace(" ", "")
@@ -58,7 +73,9 @@ def ratelimit(
                 limiter = get_limiter()
                 decision = await limiter.acount(request, rule_set) if applies(request) else None
                 if decision is not None and not decision.allowed:
-                    return refusal(decision)
+                    if block:
+                        return refusal(decision)
+                    request.limited = True
                 response = await view(request, *args, **kwargs)
                 return add_headers(response, decision) if decision is not None else response
 
@@ -68,7 +85,9 @@ def ratelimit(
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             decision = get_limiter().count(request, rule_set) if applies(request) else None
             if decision is not None and not decision.allowed:
-                return refusal(decision)
+                if block:
+                    return refusal(decision)
+                request.limited = True
             response = view(request, *args, **kwargs)
             return add_headers(response, decision) if decision is not None else response
 

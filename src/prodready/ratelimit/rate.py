@@ -17,7 +17,14 @@ _MAX_LIMIT_DIGITS = len(str(MAX_LIMIT))
 _MAX_COUNT_DIGITS = len(str(MAX_PERIOD))
 # A rate longer than this is not quoted whole in an error message.
 _MAX_SHOWN = 40
-_RATE = re.compile(r"^\s*(?P<limit>\d+)\s*/\s*(?P<count>\d*)\s*(?P<unit>[smhd])\s*$")
+# The units django-ratelimit, DRF and limits accept: s, sec, second(s); m, min,
+# minute(s); h, hr, hour(s); d, day(s). "N/unit", "N/kunit" or "N per [k] unit".
+_UNIT_WORDS = "s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?"
+_RATE = re.compile(
+    rf"^\s*(?P<limit>\d+)\s*(?:/|\s+per\s+)\s*(?P<count>\d*)\s*(?P<unit>{_UNIT_WORDS})\s*$",
+    re.IGNORECASE,
+)
+_FORM = "N/[k]unit or 'N per [k] unit' (units s, sec, second, m, min, minute, h, hour, d, day)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,11 @@ def _shown(text: str) -> str:
 
 
 def parse_rate(text: str) -> Rate:
-    """Parse ``N/[k](s|m|h|d)``, e.g. ``100/h``, ``5/10m``, ``1000/d``, ``10/s``.
+    """Parse ``N/[k]unit`` or ``N per [k] unit``, e.g. ``100/h``, ``5/10m``, ``1000/day``.
+
+    Units: ``s``/``sec``/``second``, ``m``/``min``/``minute``, ``h``/``hour``,
+    ``d``/``day`` (plurals too, any case), as django-ratelimit, DRF and limits
+    write them.
 
     The limit is at most ``MAX_LIMIT`` (10**12) requests and the window at most
     ``MAX_PERIOD`` (365 days).
@@ -57,7 +68,8 @@ def parse_rate(text: str) -> Rate:
     match = _RATE.match(text)
     if match is None:
         raise ValueError(
-            f"the rate '{_shown(text)}' is not N/[k](s|m|h|d), e.g. 100/h, 5/10m, 1000/d or 10/s"
+            f"the rate '{_shown(text)}' is not {_FORM}, e.g. 100/h, 5/10m, 1000/day, "
+            "10/second or '60 per minute'"
         )
     if len(match["limit"].lstrip("0")) > _MAX_LIMIT_DIGITS:
         raise ValueError(_too_many(text))
@@ -71,7 +83,7 @@ def parse_rate(text: str) -> Rate:
         )
     if limit > MAX_LIMIT:
         raise ValueError(_too_many(text))
-    period = count * _UNITS[match["unit"]]
+    period = count * _UNITS[match["unit"][0].lower()]
     if period > MAX_PERIOD:
         raise ValueError(_too_long(text))
     return Rate(limit=limit, period=period)

@@ -30,9 +30,13 @@ def ratelimit_header(decision: Decision) -> str:
 
 
 def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
-    """Add ``RateLimit`` and ``RateLimit-Policy`` to an allowed response."""
+    """Add ``RateLimit`` and ``RateLimit-Policy`` to an allowed response.
+
+    A response that carries them already (a view's own ``@ratelimit``, whose
+    policy is the more specific) keeps them.
+    """
     results = decision.results
-    if not results:
+    if not results or "RateLimit" in response.headers:
         return response
     if len(results) == 1:  # the common case, without the joins
         result = results[0]
