@@ -225,3 +225,74 @@ def test_check_imports_the_project_in_the_current_directory(tmp_path: Path) -> N
     assert "ModuleNotFoundError" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+STARTPROJECT_LINES = (
+    "BASE_DIR = Path(__file__).resolve().parent.parent\n"
+    "SECRET_KEY = 'django-insecure-0123456789abcdefghijklmnopqrstuvwxyz'\n"
+    "DEBUG = True\n"
+    "ALLOWED_HOSTS = []\n"
+    "DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', "
+    "'NAME': BASE_DIR / 'db.sqlite3'}}\n"
+)
+SNIPPET = "from prodready import load_profile\nglobals().update(load_profile().django_settings())\n"
+
+
+@pytest.mark.parametrize(("snippet_last", "status"), [(False, 1), (True, 0)])
+def test_a_snippet_above_startprojects_lines_fails_the_check(
+    tmp_path: Path, snippet_last: bool, status: int
+) -> None:
+    (tmp_path / "mysite").mkdir()
+    (tmp_path / "mysite" / "__init__.py").write_text("")
+    body = STARTPROJECT_LINES + SNIPPET if snippet_last else SNIPPET + STARTPROJECT_LINES
+    (tmp_path / "mysite" / "settings.py").write_text(
+        "from pathlib import Path\n" + body + "INSTALLED_APPS = ['prodready']\n"
+    )
+    env = base_env(
+        **_prod(PRODREADY_BASE_DIR=str(tmp_path)), DJANGO_SETTINGS_MODULE="mysite.settings"
+    )
+    env["PYTHONPATH"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == status, result.stdout + result.stderr
+    if not snippet_last:
+        for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES"):
+            assert f"(prodready.E006) {name} is not what the prod profile generated" in (
+                result.stderr
+            )
+        assert "django-insecure" not in result.stderr
+
+
+@pytest.mark.parametrize("base_dir_set", [True, False], ids=["BASE_DIR", "manage.py"])
+def test_the_profile_files_are_found_from_the_project_not_the_working_directory(
+    tmp_path: Path, base_dir_set: bool
+) -> None:
+    project = tmp_path / "project"
+    (project / "mysite").mkdir(parents=True)
+    (project / "manage.py").write_text("")
+    (project / "mysite" / "__init__.py").write_text("")
+    (project / "config_profiles").mkdir()
+    (project / "config_profiles" / "dev.env").write_text("WEB_CONCURRENCY=3\n")
+    base = "BASE_DIR = Path(__file__).resolve().parent.parent\n" if base_dir_set else ""
+    (project / "mysite" / "settings.py").write_text(
+        f"from pathlib import Path\n{base}{SNIPPET}INSTALLED_APPS = ['prodready']\n"
+    )
+    env = base_env(DJANGO_SETTINGS_MODULE="mysite.settings")
+    env.pop("PRODREADY_BASE_DIR")
+    env["PYTHONPATH"] = str(project)
+    elsewhere = tmp_path / "elsewhere"  # cron, a Job with another workingDir, an IDE
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); "
+         "from prodready.conf import get_conf; print(get_conf().web_concurrency)"],
+        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"

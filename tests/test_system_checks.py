@@ -20,6 +20,8 @@ PG = {
 
 
 def _ids(**settings: Any) -> list[str]:
+    # Settings written by hand: no profile's fingerprint to hold them to (prodready.E006).
+    settings.setdefault("PRODREADY_GENERATED", None)
     with override_settings(**settings):
         return sorted(m.id for m in checks.run_checks(tags=["prodready"]) if m.id)
 
@@ -136,5 +138,23 @@ def test_every_message_has_a_hint() -> None:
         CACHES=LOCMEM,
     ):
         messages = checks.run_checks(tags=["prodready"])
-    assert len(messages) == 6
+    # Six of the hand-written settings, plus E006 for those that replace the profile's.
+    replaced = sorted(m.msg.split(" ")[0] for m in messages if m.id == "prodready.E006")
+    assert replaced == ["CACHES", "DATABASES"]
+    assert len(messages) == 6 + len(replaced)
     assert all(m.hint for m in messages)
+
+
+def test_a_generated_setting_replaced_below_the_snippet_is_an_error() -> None:
+    # The test settings come from the dev profile (DEBUG on, which the test runner
+    # turns off: not a misplaced snippet); a key of startproject's replacing the
+    # profile's is one, and so is DEBUG on where the profile had it off.
+    with override_settings(ALLOWED_HOSTS=["*"], SECRET_KEY="django-insecure-x" * 4):
+        messages = [m for m in checks.run_checks(tags=["prodready"]) if m.id == "prodready.E006"]
+    assert sorted(m.msg.split(" ")[0] for m in messages) == ["ALLOWED_HOSTS", "SECRET_KEY"]
+    assert all("Put the snippet last in settings.py" in (m.hint or "") for m in messages)
+    assert all("django-insecure" not in m.msg for m in messages)  # values are never shown
+
+
+def test_the_profiles_own_settings_pass() -> None:
+    assert not [m for m in checks.run_checks(tags=["prodready"]) if m.id == "prodready.E006"]

@@ -14,6 +14,8 @@ prodready.E003     pgbouncer mode without ``DISABLE_SERVER_SIDE_CURSORS = True``
 prodready.E004     pgbouncer mode with prepared statements on (``server_side_binding``
                    with an integer ``prepare_threshold``).
 prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
+prodready.E006     a setting the profile generated was replaced by a later line of
+                   ``settings.py`` (the snippet is not last).
 prodready.W001     a local-memory cache behind rate limits with several worker
                    processes: each process counts on its own.
 prodready.W002     rate limits in the prod profile without REDIS_URL: each
@@ -146,8 +148,35 @@ def check_ratelimit_store(
     return messages
 
 
+def check_generated_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """prodready.E006: Django's settings still hold what the profile generated."""
+    from prodready.settings.fingerprint import SETTING, differing
+
+    recorded = getattr(settings, SETTING, None)
+    if not isinstance(recorded, dict):
+        return []  # the profile's settings are not used here
+    current = {name: getattr(settings, name) for name in recorded if hasattr(settings, name)}
+    return [
+        checks.Error(
+            f"{name} is not what the {getattr(settings, 'PRODREADY', {}).get('PROFILE', '')} "
+            "profile generated: a line below the profile's snippet in settings.py sets it "
+            "again.",
+            hint=(
+                "Put the snippet last in settings.py, and delete the lines startproject "
+                "generated for it (SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASES), or set the "
+                "value through the profile's variable."
+            ),
+            id="prodready.E006",
+        )
+        for name in differing(recorded, current)
+    ]
+
+
 def register() -> None:
     """Register prodready's checks with Django (called from ``AppConfig.ready``)."""
     # Not Tags.database: Django runs those only with --database.
     checks.register(check_database, "prodready")
+    checks.register(check_generated_settings, "prodready")
     checks.register(check_ratelimit_store, "prodready", checks.Tags.caches)

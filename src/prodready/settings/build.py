@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from prodready.masking import url_passwords
 from prodready.settings.cache import build_caches
 from prodready.settings.database import asgi_threads, build_databases, resolve_pool_mode
+from prodready.settings.fingerprint import SETTING, fingerprint
 from prodready.settings.security import build_security
 
 if TYPE_CHECKING:
@@ -98,7 +99,17 @@ def build_prodready(profile: Profile) -> dict[str, Any]:
 
 
 def build_settings(profile: Profile) -> dict[str, Any]:
-    """Return every Django setting the profile decides, for a valid ``profile``."""
+    """Return every Django setting the profile decides, for a valid ``profile``.
+
+    ``PRODREADY_GENERATED`` holds hashes of the decisive ones, for the system
+    check that catches a snippet placed above lines that replace them.
+    """
+    generated = _settings(profile)
+    checked = [name for name in generated if name not in ("LOGGING", "PRODREADY")]
+    return {**generated, SETTING: fingerprint(generated, checked)}
+
+
+def _settings(profile: Profile) -> dict[str, Any]:
     return {
         **build_security(profile),
         "DATABASES": build_databases(profile),

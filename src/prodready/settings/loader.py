@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from pydantic import ValidationError
@@ -147,8 +149,10 @@ def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None
 
     Args:
         environ: The environment to read; ``os.environ`` when omitted.
-        base_dir: Where ``.env`` and ``config_profiles/`` live; ``PRODREADY_BASE_DIR``
-            or the current directory when omitted.
+        base_dir: Where ``.env`` and ``config_profiles/`` live. When omitted:
+            ``PRODREADY_BASE_DIR``, else the calling settings module's
+            ``BASE_DIR``, else the directory of ``manage.py`` beside it, else
+            the current directory.
 
     Returns:
         The validated profile.
@@ -157,8 +161,31 @@ def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None
         ConfigurationError: listing every problem, one line each, with no secret.
             It is a ``SystemExit``: uncaught, it stops the process with status 1.
     """
+    environ = dict(os.environ) if environ is None else environ
+    if base_dir is None and not environ.get("PRODREADY_BASE_DIR"):
+        base_dir = _project_dir(sys._getframe(1))
     collected = collect_sources(environ, base_dir)
     profile, problems = validate(collected)
     if profile is None:
         raise ConfigurationError(problems, collected.profile)
     return profile
+
+
+def _project_dir(caller: FrameType) -> Path | None:
+    """Return the project directory of the settings module calling ``load_profile()``.
+
+    Its ``BASE_DIR`` when it has set one, else the directory holding
+    ``manage.py`` beside its package (``startproject``'s layout), else None
+    (the current directory): ``.env`` and ``config_profiles/`` are then found
+    however the process was started (cron, a Job with another working directory).
+    """
+    base = caller.f_globals.get("BASE_DIR")
+    if isinstance(base, str | Path) and Path(base).is_dir():
+        return Path(base)
+    module_file = caller.f_globals.get("__file__")
+    if not isinstance(module_file, str):
+        return None
+    for directory in Path(module_file).resolve().parents[:2]:
+        if (directory / "manage.py").is_file():
+            return directory
+    return None
