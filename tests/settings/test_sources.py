@@ -22,10 +22,19 @@ def test_environment_beats_profile_file(project: Path, load: Callable[..., Profi
     assert load(DB_POOL_MAX_SIZE="9").db_pool_max_size == 9
 
 
-def test_profile_file_beats_dotenv(project: Path, load: Callable[..., Profile]) -> None:
+def test_dotenv_beats_profile_file(project: Path, load: Callable[..., Profile]) -> None:
+    # .env holds local, uncommitted overrides: they win over the committed profile file.
     _write(project / "config_profiles/dev.env", "DB_POOL_MAX_SIZE=7\n")
     _write(project / ".env", "DB_POOL_MAX_SIZE=5\n")
-    assert load().db_pool_max_size == 7
+    assert load().db_pool_max_size == 5
+
+
+def test_profile_file_beats_secrets_directory(project: Path, load: Callable[..., Profile]) -> None:
+    _write(project / "config_profiles/dev.env", "HEALTH_TOKEN=from-profile-file\n")
+    _write(project / "secrets/HEALTH_TOKEN", "from-secrets-dir\n")
+    token = load().health_token
+    assert token is not None
+    assert token.get_secret_value() == "from-profile-file"
 
 
 def test_dotenv_beats_secrets_directory(project: Path, load: Callable[..., Profile]) -> None:

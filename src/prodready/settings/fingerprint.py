@@ -19,6 +19,8 @@ SETTING = "PRODREADY_GENERATED"
 #: Settings holding one dict per alias, which Django completes in place with
 #: its defaults: only the keys the profile set are compared.
 PER_ALIAS = frozenset({"DATABASES", "CACHES"})
+#: Keys that test runners rewrite (the test database's name): never compared.
+_REWRITTEN = frozenset({"NAME", "TEST"})
 
 
 def _hash(value: Any) -> str:
@@ -33,7 +35,7 @@ def _per_alias(value: Any, keys: Mapping[str, Iterable[str]] | None = None) -> d
         if not isinstance(config, Mapping):
             found[alias] = {"keys": [], "hash": _hash(config)}
             continue
-        wanted = sorted(config) if keys is None else sorted(keys.get(alias, ()))
+        wanted = sorted(set(config) - _REWRITTEN) if keys is None else sorted(keys.get(alias, ()))
         found[alias] = {"keys": wanted, "hash": _hash([(k, config.get(k)) for k in wanted])}
     return found
 
@@ -69,8 +71,9 @@ def _test_runner_change(name: str, value: Any, taken: str) -> bool:
     """Tell whether ``value`` differs only as Django's test runner makes it differ.
 
     The runner sets ``DEBUG = False`` and appends ``testserver`` to
-    ``ALLOWED_HOSTS`` before it runs the system checks: neither is a misplaced
-    snippet. ``DEBUG`` on where the profile had it off always counts.
+    ``ALLOWED_HOSTS`` before it runs the system checks, and names the test
+    databases (``NAME`` is never compared): none of it is a misplaced snippet.
+    ``DEBUG`` on where the profile had it off always counts.
     """
     if name == "DEBUG":
         return value is False

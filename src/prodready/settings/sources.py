@@ -3,8 +3,10 @@
 Precedence, highest first:
 
 1. the process environment (``NAME``, or ``NAME_FILE`` naming a file that holds it);
-2. ``config_profiles/<profile>.env`` under the base directory;
-3. ``.env`` under the base directory;
+2. ``.env`` under the base directory (local, uncommitted: it wins over the
+   committed profile file, as ``.env.local`` beats ``.env.<mode>`` in
+   dotenv-flow, Vite and Rails);
+3. ``config_profiles/<profile>.env`` under the base directory;
 4. the secrets directory (``PRODREADY_SECRETS_DIR``, default ``/run/secrets``),
    one file per variable, named like the variable;
 5. the profile's defaults, then the library's defaults.
@@ -147,8 +149,8 @@ def collect(
     profile_file = Path("config_profiles") / f"{profile}.env"
     layers = [
         _Layer("environment", environ, Path.cwd()),
-        _Layer(str(profile_file), _dotenv(base_dir / profile_file), base_dir),
         _Layer(".env", _dotenv(base_dir / ".env"), base_dir),
+        _Layer(str(profile_file), _dotenv(base_dir / profile_file), base_dir),
         _Layer("secrets directory", _secrets_dir_layer(secrets_dir, names), secrets_dir),
     ]
     values: dict[str, Value] = {}
