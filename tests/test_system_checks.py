@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.test import override_settings
 
@@ -158,3 +159,10 @@ def test_a_generated_setting_replaced_below_the_snippet_is_an_error() -> None:
 
 def test_the_profiles_own_settings_pass() -> None:
     assert not [m for m in checks.run_checks(tags=["prodready"]) if m.id == "prodready.E006"]
+
+
+def test_a_misspelt_variable_is_a_system_check_warning() -> None:
+    prodready = {**settings.PRODREADY, "WARNINGS": ["DB_POOL_MAX_SIZ: is not a variable ..."]}
+    with override_settings(PRODREADY=prodready):
+        messages = [m for m in checks.run_checks(tags=["prodready"]) if m.id == "prodready.W003"]
+    assert [m.msg for m in messages] == ["DB_POOL_MAX_SIZ: is not a variable ..."]

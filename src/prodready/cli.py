@@ -12,7 +12,7 @@ from prodready.commands import add_commands, missing_command
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import MASK, mask_url
 from prodready.settings.database import setting_notes
-from prodready.settings.loader import collect_sources, validate
+from prodready.settings.loader import collect_sources, validate, warnings_of
 from prodready.settings.profiles import SECRET_FIELDS, variable_names
 from prodready.settings.reference import reference_markdown
 
@@ -81,6 +81,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_problems(problems, collected.profile)
         return 1
     print(f"prodready: the {profile.app_profile} configuration is valid.")
+    for warning in warnings_of(collected):
+        print(f"prodready: warning: {warning}")
     for name, note in setting_notes(profile).items():
         print(f"prodready: note: {name}: {note}")
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):

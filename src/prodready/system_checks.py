@@ -16,6 +16,8 @@ prodready.E004     pgbouncer mode with prepared statements on (``server_side_bin
 prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
 prodready.E006     a setting the profile generated was replaced by a later line of
                    ``settings.py`` (the snippet is not last).
+prodready.W003     a variable in the environment or the profile's files that looks like
+                   one of prodready's but is not (a typo), with a suggestion.
 prodready.W001     a local-memory cache behind rate limits with several worker
                    processes: each process counts on its own.
 prodready.W002     rate limits in the prod profile without REDIS_URL: each
@@ -174,9 +176,25 @@ def check_generated_settings(
     ]
 
 
+def check_unknown_variables(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """prodready.W003: variables that look like prodready's but are not."""
+    found = (getattr(settings, "PRODREADY", {}) or {}).get("WARNINGS") or []
+    return [
+        checks.Warning(
+            str(line),
+            hint="Fix the name, or remove the variable; 'prodready reference' lists them all.",
+            id="prodready.W003",
+        )
+        for line in found
+    ]
+
+
 def register() -> None:
     """Register prodready's checks with Django (called from ``AppConfig.ready``)."""
     # Not Tags.database: Django runs those only with --database.
     checks.register(check_database, "prodready")
     checks.register(check_generated_settings, "prodready")
+    checks.register(check_unknown_variables, "prodready")
     checks.register(check_ratelimit_store, "prodready", checks.Tags.caches)

@@ -66,6 +66,8 @@ def build_prodready(profile: Profile) -> dict[str, Any]:
     """Return the ``PRODREADY`` setting read at run time by ``prodready.conf``."""
     return {
         "PROFILE": profile.app_profile,
+        # Variables that look like prodready's but are not (prodready.W003); names only.
+        "WARNINGS": list(profile.warnings),
         "DB_POOL_MODE": resolve_pool_mode(profile),
         "WEB_CONCURRENCY": profile.web_concurrency,
         "ASGI_THREADS": asgi_threads(profile),

@@ -144,6 +144,13 @@ def _cross_checks(profile: Profile) -> list[Problem]:
     )
 
 
+def warnings_of(collected: Collected) -> list[Problem]:
+    """Return the warnings of a configuration: variables that look like prodready's but are not."""
+    from prodready.settings.typos import unknown_variables
+
+    return unknown_variables(collected, variable_names(), SQLALCHEMY_VARIABLES)
+
+
 def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Profile:
     """Load and validate the profile named by ``APP_PROFILE``.
 
@@ -168,6 +175,7 @@ def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None
     profile, problems = validate(collected)
     if profile is None:
         raise ConfigurationError(problems, collected.profile)
+    profile._warnings = tuple(str(w) for w in warnings_of(collected))
     return profile
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PoolMode = Literal["native", "persistent", "pgbouncer", "off"]
@@ -53,6 +53,9 @@ class Profile(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
     )
+    # Warnings about the sources (variables that look like prodready's but are
+    # not), set by prodready.load_profile(); see the warnings property.
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
 
     app_profile: ProfileName = _var(
         "Which profile to load: dev, staging or prod.", "one of dev, staging, prod", "prod", "dev"
@@ -262,6 +265,11 @@ class Profile(BaseSettings):
         # came from and read a stand-in environment in tests. The model only
         # validates what it is handed.
         return (init_settings,)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Variables in the sources that look like prodready's but are not, one line each."""
+        return self._warnings
 
     def django_settings(self) -> dict[str, Any]:
         """Return the Django settings this profile implies, ready for ``globals().update()``."""
