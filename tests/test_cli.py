@@ -146,7 +146,7 @@ def test_complete_prod_profile_passes_check_deploy_with_no_issues() -> None:
         cwd=REPO,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert result.stdout.strip() == "System check identified no issues (2 silenced)."
 
 
 def test_check_runs_django_deploy_checks_for_prod() -> None:
@@ -154,7 +154,7 @@ def test_check_runs_django_deploy_checks_for_prod() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "prodready: the prod configuration is valid.",
-        "System check identified no issues (0 silenced).",
+        "System check identified no issues (2 silenced).",
     ]
 
 

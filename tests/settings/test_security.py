@@ -19,8 +19,9 @@ def test_prod_is_strict(load: Callable[..., Profile]) -> None:
         "SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin",
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
         "SECURE_HSTS_SECONDS": 31_536_000,
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-        "SECURE_HSTS_PRELOAD": True,
+        # Off unless set: each commits every subdomain (preload for a year).
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SECURE_HSTS_PRELOAD": False,
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "CSRF_COOKIE_SECURE": True,
@@ -50,3 +51,25 @@ def test_ssl_redirect_can_be_turned_off_for_plain_http_setups(
 ) -> None:
     settings = load(**prod_env(SECURE_SSL_REDIRECT="false")).django_settings()
     assert settings["SECURE_SSL_REDIRECT"] is False
+
+
+def test_hsts_and_the_proxy_header_follow_their_variables(load: Callable[..., Profile]) -> None:
+    settings = load(
+        **prod_env(
+            SECURE_HSTS_SECONDS="600",
+            SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+            SECURE_HSTS_PRELOAD="true",
+            SECURE_PROXY_SSL_HEADER="X-Forwarded-Scheme",
+        )
+    ).django_settings()
+    assert settings["SECURE_HSTS_SECONDS"] == 600
+    assert settings["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert settings["SECURE_HSTS_PRELOAD"] is True
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_SCHEME", "https")
+    assert "SILENCED_SYSTEM_CHECKS" not in settings
+
+
+def test_the_proxy_header_can_be_turned_off(load: Callable[..., Profile]) -> None:
+    settings = load(**prod_env(SECURE_PROXY_SSL_HEADER="off")).django_settings()
+    assert "SECURE_PROXY_SSL_HEADER" not in settings
+    assert settings["SILENCED_SYSTEM_CHECKS"] == ["security.W005", "security.W021"]

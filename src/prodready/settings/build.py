@@ -107,7 +107,10 @@ def build_settings(profile: Profile) -> dict[str, Any]:
     check that catches a snippet placed above lines that replace them.
     """
     generated = _settings(profile)
-    checked = [name for name in generated if name not in ("LOGGING", "PRODREADY")]
+    # SILENCED_SYSTEM_CHECKS is a list a project may extend below the snippet.
+    checked = [
+        name for name in generated if name not in ("LOGGING", "PRODREADY", "SILENCED_SYSTEM_CHECKS")
+    ]
     return {**generated, SETTING: fingerprint(generated, checked)}
 
 

@@ -78,6 +78,36 @@ class Profile(BaseSettings):
         "true",
         True,
     )
+    secure_hsts_seconds: int | None = _var(
+        "Strict-Transport-Security max-age in seconds (staging and prod; default 3600 in "
+        "staging, 31536000 in prod); 0 sends no header.",
+        "a whole number of seconds from 0 to 63072000",
+        "31536000",
+        ge=0,
+        le=63_072_000,
+    )
+    secure_hsts_include_subdomains: bool = _var(
+        "Add includeSubDomains to HSTS: every subdomain must then serve HTTPS. Off unless set.",
+        "true or false",
+        "false",
+        False,
+    )
+    secure_hsts_preload: bool = _var(
+        "Add preload to HSTS, for browsers' preload lists (hard to undo for a year). Off unless "
+        "set.",
+        "true or false",
+        "false",
+        False,
+    )
+    secure_proxy_ssl_header: str = _var(
+        "Which request header tells that the client used HTTPS (staging and prod): on "
+        "(X-Forwarded-Proto), off (none: the app terminates TLS itself or nothing sets it), "
+        "or a header name such as X-Forwarded-Scheme. Only behind a proxy that sets it.",
+        "on, off or a header name",
+        "on",
+        "on",
+        pattern=r"^(on|off|[A-Za-z][A-Za-z0-9-]{0,63})$",
+    )
     database_url: SecretStr | None = _var(
         "Database URL in django-environ's syntax. dev defaults to a SQLite file.",
         "a URL such as postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////path/db.sqlite3",

@@ -104,16 +104,41 @@ def build_security(profile: Profile) -> dict[str, Any]:
     }
     if profile.app_profile == "dev":
         return settings
+    seconds = profile.secure_hsts_seconds
     settings.update(
         {
-            # The TLS proxy in front says which scheme the client used.
-            "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
-            "SECURE_HSTS_SECONDS": HSTS_SECONDS[profile.app_profile],
-            "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-            "SECURE_HSTS_PRELOAD": profile.app_profile == "prod",
+            "SECURE_HSTS_SECONDS": HSTS_SECONDS[profile.app_profile]
+            if seconds is None
+            else seconds,
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": profile.secure_hsts_include_subdomains,
+            "SECURE_HSTS_PRELOAD": profile.secure_hsts_preload,
             "SESSION_COOKIE_SECURE": True,
             "SESSION_COOKIE_HTTPONLY": True,
             "CSRF_COOKIE_SECURE": True,
         }
     )
+    header = proxy_ssl_header(profile.secure_proxy_ssl_header)
+    if header is not None:  # the TLS proxy in front says which scheme the client used
+        settings["SECURE_PROXY_SSL_HEADER"] = header
+    # Django's deploy checks warn when includeSubDomains and preload are off; they
+    # are off on purpose (each commits every subdomain, preload for a year), so
+    # the choice is the variables', not a warning's.
+    silenced = [
+        check_id
+        for check_id, on in (
+            ("security.W005", profile.secure_hsts_include_subdomains),
+            ("security.W021", profile.secure_hsts_preload),
+        )
+        if not on
+    ]
+    if silenced:
+        settings["SILENCED_SYSTEM_CHECKS"] = silenced
     return settings
+
+
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """Return ``SECURE_PROXY_SSL_HEADER`` for ``SECURE_PROXY_SSL_HEADER``'s value."""
+    if value.lower() == "off":
+        return None
+    name = "X-Forwarded-Proto" if value.lower() == "on" else value
+    return ("HTTP_" + name.upper().replace("-", "_"), "https")
