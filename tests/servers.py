@@ -88,6 +88,21 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def run_command(
+    command: list[str], env: Mapping[str, str], cwd: Path = REPO, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to its end; return its status and its output as text (never raises)."""
+    return subprocess.run(
+        command,
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def prodready_process(
     *args: str, env: Mapping[str, str], cwd: Path = REPO, output: bool = False
 ) -> subprocess.Popen[str]:
@@ -110,15 +125,7 @@ def prodready_process(
 
 def run_python(code: str, env: Mapping[str, str], timeout: float = 60) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter; it prints one JSON object, returned here."""
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        check=False,
-    )
+    result = run_command([sys.executable, "-c", code], env, timeout=timeout)
     if result.returncode != 0:
         raise AssertionError(f"child failed ({result.returncode}):\n{result.stderr[-3000:]}")
     parsed: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO, base_env
+from tests.servers import REPO, base_env, run_command
 from tests.settings.conftest import PROD_KEY
 
 
@@ -213,15 +213,7 @@ def test_check_imports_the_project_in_the_current_directory(tmp_path: Path) -> N
     )
     env = base_env(DJANGO_SETTINGS_MODULE="mysite.settings", PRODREADY_BASE_DIR=str(tmp_path))
     env.pop("PYTHONPATH")
-    result = subprocess.run(
-        [sys.executable, "-m", "prodready.cli", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_command([sys.executable, "-m", "prodready.cli", "check"], env, cwd=tmp_path)
     assert "ModuleNotFoundError" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -252,15 +244,7 @@ def test_a_snippet_above_startprojects_lines_fails_the_check(
         **_prod(PRODREADY_BASE_DIR=str(tmp_path)), DJANGO_SETTINGS_MODULE="mysite.settings"
     )
     env["PYTHONPATH"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "django", "check"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_command([sys.executable, "-m", "django", "check"], env, cwd=tmp_path)
     assert result.returncode == status, result.stdout + result.stderr
     if not snippet_last:
         for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASES"):
@@ -289,10 +273,9 @@ def test_the_profile_files_are_found_from_the_project_not_the_working_directory(
     env["PYTHONPATH"] = str(project)
     elsewhere = tmp_path / "elsewhere"  # cron, a Job with another workingDir, an IDE
     elsewhere.mkdir()
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); "
-         "from prodready.conf import get_conf; print(get_conf().web_concurrency)"],
-        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    code = "import django; django.setup(); from prodready.conf import get_conf; "
+    result = run_command(
+        [sys.executable, "-c", code + "print(get_conf().web_concurrency)"], env, cwd=elsewhere
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO
+from tests.servers import REPO, run_command
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +44,7 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(cwd)}
-    return subprocess.run(
-        [str(venv / "bin" / command[0]), *command[1:]],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command([str(venv / "bin" / command[0]), *command[1:]], clean, cwd=cwd)
 
 
 def test_the_wheels_only_top_level_package_is_prodready(wheel: Path) -> None:
