@@ -44,6 +44,9 @@ def known_secrets() -> list[str]:
         found += [p for loc in _locations(config.get("LOCATION")) for p in url_passwords(loc)]
         options = config.get("OPTIONS") or {}
         found.append(str(options.get("password") or ""))
+    for config in (getattr(settings, "MAILERS", None) or {}).values():
+        found.append(str((config.get("OPTIONS") or {}).get("password") or ""))
+    found.append(str(getattr(settings, "EMAIL_HOST_PASSWORD", "") or ""))
     conf = getattr(settings, "PRODREADY", {}) or {}
     found += url_passwords(str(conf.get("REDIS_URL") or ""))
     found.append(str((conf.get("HEALTH") or {}).get("TOKEN") or ""))

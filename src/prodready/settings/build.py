@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from prodready.masking import url_passwords
 from prodready.settings.cache import build_caches
 from prodready.settings.database import asgi_threads, build_databases, resolve_pool_mode
+from prodready.settings.email import build_mailers
 from prodready.settings.fingerprint import SETTING, fingerprint
 from prodready.settings.security import build_security
 
@@ -56,7 +57,13 @@ def secret_values(profile: Profile) -> list[str]:
     """Return the profile's secret values: the key, the token and the URLs' passwords."""
     values = [
         s.get_secret_value()
-        for s in (profile.secret_key, profile.health_token, profile.database_url, profile.redis_url)
+        for s in (
+            profile.secret_key,
+            profile.health_token,
+            profile.database_url,
+            profile.redis_url,
+            profile.email_url,
+        )
         if s is not None
     ]
     return [*values, *(p for v in values for p in url_passwords(v))]
@@ -115,7 +122,9 @@ def build_settings(profile: Profile) -> dict[str, Any]:
 
 
 def _settings(profile: Profile) -> dict[str, Any]:
+    mail = build_mailers(profile.email_url.get_secret_value()) if profile.email_url else {}
     return {
+        **mail,
         **build_security(profile),
         "DATABASES": build_databases(profile),
         "CACHES": build_caches(profile),

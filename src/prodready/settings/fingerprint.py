@@ -18,7 +18,7 @@ from typing import Any
 SETTING = "PRODREADY_GENERATED"
 #: Settings holding one dict per alias, which Django completes in place with
 #: its defaults: only the keys the profile set are compared.
-PER_ALIAS = frozenset({"DATABASES", "CACHES"})
+PER_ALIAS = frozenset({"DATABASES", "CACHES", "MAILERS"})
 #: Keys that test runners rewrite (the test database's name): never compared.
 _REWRITTEN = frozenset({"NAME", "TEST"})
 

@@ -135,9 +135,17 @@ def _ratelimit_problems(profile: Profile) -> list[Problem]:
     return []
 
 
+def _email_problems(profile: Profile) -> list[Problem]:
+    from prodready.settings.email import email_url_problems
+
+    url = profile.email_url.get_secret_value() if profile.email_url else ""
+    return [Problem("EMAIL_URL", f"{p}.") for p in email_url_problems(url)] if url else []
+
+
 def _cross_checks(profile: Profile) -> list[Problem]:
     return (
         security_problems(profile)
+        + _email_problems(profile)
         + database_problems(profile)
         + cache_problems(profile)
         + _ratelimit_problems(profile)

@@ -108,6 +108,13 @@ class Profile(BaseSettings):
         "on",
         pattern=r"^(on|off|[A-Za-z][A-Za-z0-9-]{0,63})$",
     )
+    email_url: SecretStr | None = _var(
+        "Where e-mail goes, in django-environ's syntax: smtp://, smtp+tls:// or smtp+ssl:// "
+        "with USER:PASSWORD@HOST:PORT (password percent-encoded), or consolemail://. Unset: "
+        "the project's own MAILERS.",
+        "a URL such as smtp+tls://USER:PASSWORD@HOST:587",
+        "smtp+tls://app:secret@smtp.example.com:587",
+    )
     database_url: SecretStr | None = _var(
         "Database URL in django-environ's syntax. dev defaults to a SQLite file.",
         "a URL such as postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////path/db.sqlite3",
@@ -315,7 +322,7 @@ class Profile(BaseSettings):
         return resolve_pool_mode(self)
 
 
-SECRET_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "health_token"})
+SECRET_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "health_token", "email_url"})
 
 
 def variable_names() -> list[str]:
