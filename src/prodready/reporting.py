@@ -23,6 +23,7 @@ runtime configuration. Here:
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,7 +47,11 @@ def known_secrets() -> list[str]:
         found.append(str(options.get("password") or ""))
     for config in (getattr(settings, "MAILERS", None) or {}).values():
         found.append(str((config.get("OPTIONS") or {}).get("password") or ""))
-    found.append(str(getattr(settings, "EMAIL_HOST_PASSWORD", "") or ""))
+    overridden: Any = settings.is_overridden  # type: ignore[misc]  # not in django-stubs
+    if overridden("EMAIL_HOST_PASSWORD"):
+        with warnings.catch_warnings():  # deprecated since Django 6.1 (MAILERS)
+            warnings.simplefilter("ignore")
+            found.append(str(settings.EMAIL_HOST_PASSWORD or ""))
     conf = getattr(settings, "PRODREADY", {}) or {}
     found += url_passwords(str(conf.get("REDIS_URL") or ""))
     found.append(str((conf.get("HEALTH") or {}).get("TOKEN") or ""))
