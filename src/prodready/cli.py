@@ -26,7 +26,8 @@ def mask(variable: str, raw: str) -> str:
     return f"{MASK} ({len(raw)} characters)"
 
 
-def _print_problems(problems: Sequence[Problem], profile: str) -> None:
+def print_problems(problems: Sequence[Problem], profile: str) -> None:
+    """Print ``problems`` as a configuration error, one line each, on stderr."""
     print(ConfigurationError(list(problems), profile).render(), file=sys.stderr)
 
 
@@ -68,7 +69,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if profile is not None:
         print(f"pool mode in force: {profile.resolved_pool_mode}")
     if problems:
-        _print_problems(problems, collected.profile)
+        print_problems(problems, collected.profile)
         return 1
     return 0
 
@@ -78,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     collected = collect_sources()
     profile, problems = validate(collected)
     if profile is None:
-        _print_problems(problems, collected.profile)
+        print_problems(problems, collected.profile)
         return 1
     print(f"prodready: the {profile.app_profile} configuration is valid.")
     for warning in warnings_of(collected):

@@ -12,6 +12,7 @@ needs a checkout, and exits with status 2, before starting anything.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
+@functools.cache
 def installed_commands() -> dict[str, Command]:
-    """Return the subcommands that installed distributions provide, by name."""
+    """Return the subcommands that installed distributions provide, by name (loaded once)."""
     found: dict[str, Command] = {}
     for entry in entry_points(group=GROUP):
         try:
@@ -58,7 +60,7 @@ def installed_commands() -> dict[str, Command]:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the external subcommands, or stand-ins that say where they are."""
-    found = installed_commands()
+    found = dict(installed_commands())
     for name, about in CHECKOUT_COMMANDS.items():
         command = found.pop(name, None)
         if command is None:

@@ -26,6 +26,7 @@ on the database role to stop it there too.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -34,6 +35,9 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 logger = logging.getLogger("prodready.deadlines")
 
@@ -126,13 +130,24 @@ def install(sender: Any, connection: Any, **kwargs: Any) -> None:
         connection.execute_wrappers.append(query_wrapper(seconds))
 
 
+@functools.cache
+def _check_deadline() -> float:
+    from prodready.conf import get_conf
+
+    return get_conf().db_check_deadline
+
+
+@receiver(setting_changed)
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    if setting == "PRODREADY":
+        _check_deadline.cache_clear()
+
+
 def check_connection(conn: Any) -> None:
     """The native pool's connection check (psycopg's), with a deadline of ``DB_CONNECT_TIMEOUT``."""
     from psycopg_pool import ConnectionPool
 
-    from prodready.conf import get_conf
-
-    token = watchdog.start(conn.pgconn.socket, get_conf().db_check_deadline, "a connection check")
+    token = watchdog.start(conn.pgconn.socket, _check_deadline(), "a connection check")
     try:
         ConnectionPool.check_connection(conn)
     finally:

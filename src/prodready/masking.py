@@ -48,6 +48,7 @@ _KEYWORD = re.compile(
 _PLACEHOLDER = "PASSWORD"
 
 _known: set[str] = set()
+_known_variants: list[str] = []  # _known as written, decoded and escaped; longest first
 _known_lock = threading.Lock()
 
 
@@ -61,8 +62,9 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     """
     text = _URL.sub(_mask_url, text)
     text = _KEYWORD.sub(lambda m: m.group("head") + MASK, text)
-    # Values given here are masked at any length; remembered ones from MIN_KNOWN_SECRET.
-    for secret in _variants([(s, 1) for s in secrets] + [(s, MIN_KNOWN_SECRET) for s in _known]):
+    # Values given here are masked at any length; remembered ones (their variants
+    # worked out once, in remember()) from MIN_KNOWN_SECRET.
+    for secret in [*_variants((s, 1) for s in secrets), *_known_variants]:
         text = text.replace(secret, MASK)
     return text
 
@@ -88,14 +90,18 @@ def remember(values: Iterable[str | None]) -> None:
             found.update(url_passwords(value))
         else:
             found.add(value)
+    global _known_variants
     with _known_lock:
         _known.update(s for s in found if len(s) >= MIN_KNOWN_SECRET)
+        _known_variants = _variants((s, MIN_KNOWN_SECRET) for s in _known)
 
 
 def forget() -> None:
     """Forget every remembered secret (for tests that load many configurations)."""
+    global _known_variants
     with _known_lock:
         _known.clear()
+        _known_variants = []
 
 
 def url_passwords(url: str) -> list[str]:

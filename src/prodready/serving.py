@@ -72,11 +72,7 @@ def _is_async_view(path: str) -> bool:
     try:
         match = resolve(path)
     except Resolver404:
-        if path.endswith("/"):
-            return False  # answered by the sync chain (404)
-        # APPEND_SLASH's redirect, or a probe answered without the slash
-        # (ProbeMiddleware): the route of the path with the slash decides.
-        return _is_async_view(f"{path}/")
+        return False  # answered by the sync chain (404, or APPEND_SLASH's redirect)
     except Exception:  # a broken URLconf is the chain's to report, as a 500
         return False
     return iscoroutinefunction(match.func)

@@ -112,7 +112,7 @@ def test_without_probe_urls_the_middleware_passes_everything_on() -> None:
         response = middleware(request)
         middleware(request)
     assert response.content == b"passed on"
-    assert middleware.probe_paths() == {}
+    assert middleware.probe_paths() == frozenset()
     assert logged.messages() == [
         "ProbeMiddleware found no probe URL: include 'prodready.health.urls' in the URLconf"
     ]

@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Migrate, seed and serve the demo; return the exit status."""
-    from prodready.cli import _print_problems, mask
+    from prodready.cli import mask, print_problems
     from prodready.settings.loader import collect_sources, validate
 
     # The demo's own settings and database, whatever project the shell was set up for.
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     collected = collect_sources()
     profile, problems = validate(collected)
     if profile is None:
-        _print_problems(problems, collected.profile)
+        print_problems(problems, collected.profile)
         return 1
     import django
     import uvicorn

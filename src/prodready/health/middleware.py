@@ -50,41 +50,35 @@ class ProbeMiddleware:
         if self.async_mode:
             markcoroutinefunction(self)
         self._lock = threading.Lock()
-        self._paths: dict[str, str] | None = None
+        self._paths: frozenset[str] | None = None
 
-    def probe_paths(self) -> dict[str, str]:
-        """Return the probe paths, each with and without its trailing slash, to the routed one.
+    def probe_paths(self) -> frozenset[str]:
+        """Return the probe paths, each with and without its trailing slash.
 
         Reversed on first use. A kubelet probe written ``/api/liveness`` (no
-        slash) is answered like ``/api/liveness/``: ``APPEND_SLASH`` would
-        answer it with a redirect, after host validation, which the kubelet
-        does not pass.
+        slash) is answered like ``/api/liveness/`` (``health_urls()`` routes
+        both): ``APPEND_SLASH`` would answer it with a redirect, after host
+        validation, which the kubelet does not pass.
         """
         with self._lock:
             if self._paths is None:
-                found: dict[str, str] = {}
+                found: set[str] = set()
                 for name in URL_NAMES:
                     with contextlib.suppress(NoReverseMatch):
                         path = reverse(f"{APP_NAME}:{name}")
-                        other = path[:-1] if path.endswith("/") else f"{path}/"
-                        found[path] = path
-                        found.setdefault(other, path)
+                        found |= {path, path.rstrip("/") if path.endswith("/") else f"{path}/"}
                 if not found:
                     logger.warning(
                         "ProbeMiddleware found no probe URL: include 'prodready.health.urls' "
                         "in the URLconf"
                     )
-                self._paths = found
+                self._paths = frozenset(found)
             return self._paths
 
     def _match(self, request: HttpRequest) -> ResolverMatch | None:
-        routed = self.probe_paths().get(request.path)
-        if routed is None:
+        if request.path not in self.probe_paths():
             return None
-        path_info = request.path_info
-        if routed != request.path:  # the other spelling: route it as the routed one
-            path_info = f"{path_info}/" if routed.endswith("/") else path_info[:-1]
-        match = resolve(path_info)
+        match = resolve(request.path_info)
         request.resolver_match = match
         return match
 
