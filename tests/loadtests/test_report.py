@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from matplotlib.axes import Axes
 
 from prodready_loadtest.checks import CheckResult, Outcome
 from prodready_loadtest.compare import Comparison, ModeResult, ratios, spread, targets
@@ -199,3 +200,59 @@ def test_render_keeps_the_serving_block_of_the_page_it_replaces(tmp_path: Path) 
     docs.write_text(fresh.replace(PLACEHOLDER, "| server | req/s |\n| prodready | 900 |"))
     write_report(_comparison(tmp_path / "again"), docs, benchmarks)
     assert f"{BEGIN}\n| server | req/s |\n| prodready | 900 |\n{END}" in docs.read_text()
+
+
+def _chart_axes(tmp_path: Path) -> tuple[Axes, Axes]:
+    import matplotlib.pyplot as plt
+
+    from prodready_loadtest.chart import draw_backends, draw_throughput
+
+    comparison = _comparison(tmp_path, select_rps=(900.0, 300.0))
+    comparison.results["native"].earlier.append(
+        _mode("native", 300.0, 0, tmp_path / "earlier", select_rps=800.0)
+    )
+    figure, (left, right) = plt.subplots(1, 2)
+    rounds = draw_throughput(left, comparison)
+    draw_backends(right, comparison, rounds)
+    plt.close(figure)
+    return left, right
+
+
+def test_the_chart_puts_value_labels_above_the_error_bars(tmp_path: Path) -> None:
+    left, _ = _chart_axes(tmp_path)
+    labels = {text.get_text(): text.xy[1] for text in left.texts}
+    # native's SELECT 1: median 850 of 800 and 900; the label sits at the range's top.
+    assert labels["850"] == 900.0
+    # off ran once: its label sits on its bar.
+    assert labels["300"] == 300.0
+
+
+def test_the_chart_legend_tells_scenarios_apart_by_fill_not_by_a_modes_colour(
+    tmp_path: Path,
+) -> None:
+    from matplotlib.colors import to_hex
+
+    from prodready_loadtest.chart import COLOURS
+
+    left, _ = _chart_axes(tmp_path)
+    handles = left.get_legend().get_patches()
+    assert [h.get_label() for h in handles] == [
+        "SELECT 1, no middleware",
+        "/api/items/, the whole demo",
+    ]
+    assert {to_hex(h.get_facecolor()) for h in handles}.isdisjoint(COLOURS.values())
+    assert len({h.get_hatch() for h in handles}) == 2
+
+
+def test_the_chart_tells_apart_modes_that_hold_the_same_backends(tmp_path: Path) -> None:
+    _, right = _chart_axes(tmp_path)
+    lines = {
+        line.get_label(): line for line in right.get_lines() if not line.get_label().startswith("_")
+    }
+    # Both test modes hold 6 backends after the warm-up: different markers and heights.
+    assert lines["native"].get_marker() != lines["off"].get_marker()
+    assert lines["native"].get_ydata()[0] != lines["off"].get_ydata()[0]
+    # Nothing before the warm-up's end is drawn, and the axis does not promise it.
+    assert min(lines["native"].get_xdata()) >= 0
+    assert right.get_xlim()[0] == 0
+    assert "negative" not in right.get_xlabel()
