@@ -122,6 +122,9 @@ def test_past_the_queue_bound_requests_get_503_at_once(monkeypatch: pytest.Monke
         handler.close()
     assert refused[0] == 503
     assert refused[1][b"Retry-After"] == b"1"
+    # Answered before any middleware: it still carries the OWASP REST headers.
+    assert refused[1][b"Cache-Control"] == b"no-store"
+    assert refused[1][b"X-Content-Type-Options"] == b"nosniff"
     assert json.loads(refused[2])["error"] == "busy"
     assert (running[0], running[2]) == (200, b"done")
     assert (waiting[0], waiting[2]) == (200, b"done")

@@ -6,40 +6,15 @@ Built with ``uv build`` and installed with uv in a fresh virtual environment
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.servers import REPO, run_command
+from tests.servers import run_command
 
 pytestmark = pytest.mark.integration
-
-
-def _uv(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    uv = shutil.which("uv") or "uv"
-    return subprocess.run(
-        [uv, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=True
-    )
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    _uv("build", "--wheel", "--package", "prodready", "-o", str(out))
-    (built,) = out.glob("prodready-*.whl")
-    return built
-
-
-@pytest.fixture(scope="module")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env = tmp_path_factory.mktemp("venv") / "venv"
-    _uv("venv", "-q", "--python", sys.executable, str(env))
-    _uv("pip", "install", "-q", "--python", str(env / "bin" / "python"), str(wheel))
-    return env
 
 
 def _run(venv: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -70,3 +45,19 @@ def test_a_new_project_can_have_an_app_called_demo(venv: Path, tmp_path: Path) -
     result = _run(venv, "python", "manage.py", "startapp", "demo", cwd=tmp_path / "mysite")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "mysite" / "demo" / "models.py").exists()
+
+
+def test_the_long_description_pypi_shows_has_no_relative_links(wheel: Path) -> None:
+    import email
+    import re
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = email.message_from_bytes(archive.read(name))
+    description = metadata.get_payload()
+    assert isinstance(description, str)
+    assert "prodready.headers.SecurityHeadersMiddleware" in description
+    assert "## Compatibility" in description
+    # Markdown links whose target is not an absolute URL break on PyPI.
+    assert re.findall(r"\]\((?!https?://)[^)]*\)", description) == []
+    assert metadata["License-Expression"] == "MIT"

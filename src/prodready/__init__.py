@@ -15,9 +15,16 @@ from prodready.exports import lazy_exports
 if TYPE_CHECKING:
     from prodready.exceptions import ConfigurationError, Problem, ProdreadyError
     from prodready.settings.loader import load_profile
-    from prodready.settings.profiles import Profile
+    from prodready.settings.profiles import Profile, variable
 
-__all__ = ["ConfigurationError", "Problem", "ProdreadyError", "Profile", "load_profile"]
+__all__ = [
+    "ConfigurationError",
+    "Problem",
+    "ProdreadyError",
+    "Profile",
+    "load_profile",
+    "variable",
+]
 __version__ = "0.1.0"
 
 __getattr__ = lazy_exports(
@@ -28,5 +35,6 @@ __getattr__ = lazy_exports(
         "ProdreadyError": "prodready.exceptions",
         "load_profile": "prodready.settings.loader",
         "Profile": "prodready.settings.profiles",
+        "variable": "prodready.settings.profiles",
     },
 )

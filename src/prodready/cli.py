@@ -13,13 +13,20 @@ from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import MASK, mask_url
 from prodready.settings.database import setting_notes
 from prodready.settings.loader import collect_sources, validate, warnings_of
-from prodready.settings.profiles import SECRET_FIELDS, variable_names
+from prodready.settings.profiles import SECRET_FIELDS, Profile, secret_fields, variable_names
 from prodready.settings.reference import reference_markdown
 
+#: The environment variable naming a project's Profile subclass (``--profile-model``).
+MODEL_VARIABLE = "PRODREADY_PROFILE_MODEL"
 
-def mask(variable: str, raw: str) -> str:
+
+class SetupError(Exception):
+    """The command cannot start (exit status 2); the message is one line."""
+
+
+def mask(variable: str, raw: str, secrets: frozenset[str] = SECRET_FIELDS) -> str:
     """Return ``raw`` fit to print: secrets hidden, passwords inside URLs masked."""
-    if variable.lower() not in SECRET_FIELDS:
+    if variable.lower() not in secrets:
         return raw
     if variable.lower().endswith("_url"):
         return mask_url(raw)
@@ -31,16 +38,42 @@ def print_problems(problems: Sequence[Problem], profile: str) -> None:
     print(ConfigurationError(list(problems), profile).render(), file=sys.stderr)
 
 
+def profile_model(path: str | None) -> type[Profile]:
+    """Import the :class:`Profile` subclass at ``path`` (``module.Class``); ``Profile`` if none.
+
+    Raises:
+        SetupError: when the path does not import or names no Profile subclass.
+    """
+    if not path:
+        return Profile
+    module_name, _, name = path.rpartition(".")
+    try:
+        import importlib
+
+        found = getattr(importlib.import_module(module_name), name) if module_name else None
+    except Exception as err:  # the project's own module: any error is its own
+        raise SetupError(f"the profile model '{path}' could not be imported: {err!r}") from None
+    if not (isinstance(found, type) and issubclass(found, Profile)):
+        raise SetupError(f"'{path}' is not a subclass of prodready.Profile")
+    return found
+
+
+def _model(args: argparse.Namespace) -> type[Profile]:
+    return profile_model(args.profile_model or os.environ.get(MODEL_VARIABLE))
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     """Print every variable's resolved value and source; exit 1 if invalid."""
-    collected = collect_sources()
+    model = _model(args)
+    collected = collect_sources(model=model)
     profile, problems = validate(collected)
+    secrets = secret_fields(model)
     rows = [
-        (name, mask(name, found.raw), found.source)
-        for name in variable_names()
+        (name, mask(name, found.raw, secrets), found.source)
+        for name in variable_names(model)
         if name != "APP_PROFILE" and (found := collected.values.get(name)) is not None
     ]
-    unset = [name for name in variable_names() if name not in collected.values]
+    unset = [name for name in variable_names(model) if name not in collected.values]
     notes = setting_notes(profile) if profile is not None else {}
     if args.json:
         print(
@@ -76,7 +109,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the profile, then run Django's system checks if a project is named."""
-    collected = collect_sources()
+    collected = collect_sources(model=_model(args))
     profile, problems = validate(collected)
     if profile is None:
         print_problems(problems, collected.profile)
@@ -122,7 +155,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 def cmd_reference(args: argparse.Namespace) -> int:
     """Print the configuration reference as a Markdown table."""
-    print(reference_markdown(), end="")
+    print(reference_markdown(_model(args)), end="")
     return 0
 
 
@@ -134,10 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"prodready {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    config = sub.add_parser("config", help="show each setting, its value and where it came from")
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument(
+        "--profile-model",
+        metavar="MODULE.CLASS",
+        help=f"the project's Profile subclass, e.g. mysite.profile.SiteProfile "
+        f"(default: ${MODEL_VARIABLE}, else prodready.Profile)",
+    )
+    config = sub.add_parser(
+        "config", parents=[model], help="show each setting, its value and where it came from"
+    )
     config.add_argument("--json", action="store_true", help="print JSON instead of a table")
     config.set_defaults(func=cmd_config)
-    check = sub.add_parser("check", help="validate the configuration; exit 1 listing problems")
+    check = sub.add_parser(
+        "check", parents=[model], help="validate the configuration; exit 1 listing problems"
+    )
     check.add_argument("--deploy", action="store_true", help="also run Django's deployment checks")
     check.set_defaults(func=cmd_check)
     serve = sub.add_parser(
@@ -146,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import APP and run prodready's system checks in this process; on a "
         "problem print it and exit 1 (2 if APP cannot be imported) before any worker starts. "
         "Otherwise become 'python -m uvicorn APP UVICORN_OPTIONS' (adding --no-proxy-headers "
-        "unless an option chooses).",
+        "and --no-server-header unless an option chooses).",
     )
     serve.add_argument(
         "app", metavar="APP", help="the ASGI application, e.g. mysite.asgi:application"
@@ -164,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("kind", choices=("health", "readiness", "liveness"))
     probe.set_defaults(func=cmd_probe)
-    reference = sub.add_parser("reference", help="print the configuration reference (Markdown)")
+    reference = sub.add_parser(
+        "reference", parents=[model], help="print the configuration reference (Markdown)"
+    )
     reference.set_defaults(func=cmd_reference)
     add_commands(sub)  # demo, loadtest: from the repository's demo package
     return parser
@@ -210,6 +256,9 @@ def _main(argv: list[str]) -> int:
     except ConfigurationError as err:
         print(err.render(), file=sys.stderr)
         return 1
+    except SetupError as err:
+        print(f"prodready {args.command}: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     return status

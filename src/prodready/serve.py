@@ -13,7 +13,8 @@ checks. On a problem it prints the same lines the worker would and exits with
 status 1 (2 when ``APP`` cannot be imported), before any port is bound. Then
 it replaces itself with ``python -m uvicorn APP OPTIONS...`` (the same
 process: SIGTERM sent to it reaches uvicorn), adding ``--no-proxy-headers``
-unless the options choose: the rate limiter reads ``X-Forwarded-For`` itself.
+(the rate limiter reads ``X-Forwarded-For`` itself) and ``--no-server-header``
+(no ``server: uvicorn`` for scanners), each unless the options choose.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def uvicorn_command(app: str, options: Sequence[str]) -> list[str]:
     options = list(options)
     if not {"--proxy-headers", "--no-proxy-headers"} & set(options):
         options.append("--no-proxy-headers")
+    if not {"--server-header", "--no-server-header"} & set(options):
+        options.append("--no-server-header")  # no "server: uvicorn" for scanners
     return [sys.executable, "-m", "uvicorn", app, *options]
 
 

@@ -50,6 +50,8 @@ from django.core.handlers.base import BaseHandler
 from django.http import FileResponse, HttpResponseBase, JsonResponse
 from django.urls import Resolver404, resolve, set_script_prefix
 
+from prodready.headers import add_security_headers
+
 logger = logging.getLogger("prodready.serving")
 
 Message = MutableMapping[str, Any]
@@ -205,6 +207,8 @@ class Handler(ASGIHandler):
             status=503,
         )
         response["Retry-After"] = "1"
+        # Answered before the middleware: the headers it would have added.
+        add_security_headers(response, secure=False)
         await self.send_response(response, send)
 
     def _serve(

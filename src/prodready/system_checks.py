@@ -16,6 +16,8 @@ prodready.E004     pgbouncer mode with prepared statements on (``server_side_bin
 prodready.E005     SQLAlchemy-style pool options (``pool_size``...) in ``OPTIONS``.
 prodready.E006     a setting the profile generated was replaced by a later line of
                    ``settings.py`` (the snippet is not last).
+prodready.E007     ``RATELIMIT_VIEW`` or a key function named in ``RATELIMIT_RULES`` cannot
+                   be imported, or is not callable.
 prodready.W003     a variable in the environment or the profile's files that looks like
                    one of prodready's but is not (a typo), with a suggestion.
 prodready.W001     a local-memory cache behind rate limits with several worker
@@ -150,6 +152,35 @@ def check_ratelimit_store(
     return messages
 
 
+def check_ratelimit_imports(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """prodready.E007: what the rate limiter imports on its first refusal or request."""
+    from prodready.ratelimit.keys import FunctionKey
+    from prodready.ratelimit.process import get_rules
+    from prodready.ratelimit.responses import refusal_view
+
+    problems: list[str] = []
+    try:
+        refusal_view()
+    except ImportError as err:
+        problems.append(f"RATELIMIT_VIEW: {err}")
+    for rule in get_rules():
+        if isinstance(rule.keyer, FunctionKey):
+            try:
+                rule.keyer.function()
+            except ImportError as err:
+                problems.append(f"RATELIMIT_RULES: {err}")
+    return [
+        checks.Error(
+            problem,
+            hint="Give the dotted path of a function the project can import.",
+            id="prodready.E007",
+        )
+        for problem in problems
+    ]
+
+
 def check_generated_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
@@ -197,4 +228,5 @@ def register() -> None:
     checks.register(check_database, "prodready")
     checks.register(check_generated_settings, "prodready")
     checks.register(check_unknown_variables, "prodready")
+    checks.register(check_ratelimit_imports, "prodready")
     checks.register(check_ratelimit_store, "prodready", checks.Tags.caches)

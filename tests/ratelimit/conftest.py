@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 import redis
+from django.test import override_settings
 
 from prodready.ratelimit.backends import redis_backend
 from prodready.ratelimit.limiter import Limiter
+from prodready.ratelimit.process import get_limiter
 from prodready.settings.profiles import Profile
 from tests.servers import REDIS_HOST, REDIS_PORT, unique_prefix
 
@@ -46,3 +48,43 @@ def redis_limiter(prefix: str) -> Iterator[Limiter]:
     limiter = Limiter(redis_backend(REDIS_URL, DEFAULT_TIMEOUT), key_prefix=prefix)
     yield limiter
     limiter.close()
+
+
+MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "demo.catalog.auth.TokenAuthenticationMiddleware",
+    "prodready.ratelimit.RateLimitMiddleware",
+]
+LOCMEM = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit-tests",
+    }
+}
+
+
+def limit_settings(
+    rules: str, redis_url: str | None = REDIS_URL, **ratelimit: Any
+) -> dict[str, Any]:
+    return {
+        "REDIS_URL": redis_url,
+        # The default store timeout: a slow machine must not fail requests open.
+        "RATELIMIT": {"RULES": rules, "KEY_PREFIX": unique_prefix(), **ratelimit},
+    }
+
+
+@pytest.fixture
+def limited(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Apply the test's rate-limit settings (from its ``limits`` marker) around it."""
+    marker = request.node.get_closest_marker("limits")
+    kwargs = dict(marker.kwargs) if marker else {}
+    rules = kwargs.pop("rules", "/api/ 3/m ip")
+    middleware = kwargs.pop("middleware", MIDDLEWARE)
+    with override_settings(
+        PRODREADY=limit_settings(rules, **kwargs),
+        MIDDLEWARE=middleware,
+        ROOT_URLCONF="tests.ratelimit.urls",
+        CACHES=LOCMEM,
+    ):
+        yield
+        get_limiter().close()

@@ -7,7 +7,6 @@ import json
 import logging
 import random
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,46 +16,8 @@ from django.test import AsyncClient, Client, override_settings
 
 from demo.catalog.tokens import issue_token
 from prodready.ratelimit.process import get_limiter
-from tests.ratelimit.conftest import REDIS_URL
-from tests.servers import free_port, unique_prefix
-
-MIDDLEWARE = [
-    "django.middleware.common.CommonMiddleware",
-    "demo.catalog.auth.TokenAuthenticationMiddleware",
-    "prodready.ratelimit.RateLimitMiddleware",
-]
-LOCMEM = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "ratelimit-tests",
-    }
-}
-
-
-def _prodready(rules: str, redis_url: str | None = REDIS_URL, **ratelimit: Any) -> dict[str, Any]:
-    return {
-        "REDIS_URL": redis_url,
-        # The default store timeout: a slow machine must not fail requests open.
-        "RATELIMIT": {"RULES": rules, "KEY_PREFIX": unique_prefix(), **ratelimit},
-    }
-
-
-@pytest.fixture
-def limited(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Apply the test's rate-limit settings (from its ``limits`` marker) around it."""
-    marker = request.node.get_closest_marker("limits")
-    kwargs = dict(marker.kwargs) if marker else {}
-    rules = kwargs.pop("rules", "/api/ 3/m ip")
-    middleware = kwargs.pop("middleware", MIDDLEWARE)
-    with override_settings(
-        PRODREADY=_prodready(rules, **kwargs),
-        MIDDLEWARE=middleware,
-        ROOT_URLCONF="tests.ratelimit.urls",
-        CACHES=LOCMEM,
-    ):
-        yield
-        get_limiter().close()
-
+from tests.ratelimit.conftest import LOCMEM, limit_settings
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("limited")]
 
@@ -112,10 +73,10 @@ def test_changed_rules_apply_to_a_loaded_middleware() -> None:
     # (a test's override, a reload) must not be served from that memory.
     client = Client()
     assert _statuses(client, 4) == [200, 200, 200, 429]
-    with override_settings(PRODREADY=_prodready("/api/ 5/m ip")):
+    with override_settings(PRODREADY=limit_settings("/api/ 5/m ip")):
         assert _statuses(client, 6) == [200] * 5 + [429]
         get_limiter().close()
-    with override_settings(PRODREADY=_prodready("/other/ 1/m ip")):
+    with override_settings(PRODREADY=limit_settings("/other/ 1/m ip")):
         assert _statuses(client, 3) == [200] * 3
         assert _statuses(client, 2, "/other/") == [200, 429]
         get_limiter().close()
@@ -223,7 +184,7 @@ def test_ipv6_clients_in_one_64_share_a_limit() -> None:
 )
 def test_junk_addresses_never_give_a_500(meta: dict[str, str], hops: int) -> None:
     with override_settings(
-        PRODREADY=_prodready("/api/ 3/m ip", TRUSTED_PROXIES=hops), CACHES=LOCMEM
+        PRODREADY=limit_settings("/api/ 3/m ip", TRUSTED_PROXIES=hops), CACHES=LOCMEM
     ):
         client = Client()
         statuses = _statuses(client, 5, **meta)
@@ -289,7 +250,7 @@ def test_retry_after_covers_every_rule_with_nothing_left() -> None:
 
 def test_a_cluster_down_at_start_follows_the_policy() -> None:
     for fail_open, status in ((True, 200), (False, 503)):
-        settings = _prodready(
+        settings = limit_settings(
             "/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=fail_open, REDIS_CLUSTER=True
         )
         with override_settings(PRODREADY=settings):
@@ -304,7 +265,7 @@ def _closed_port_url() -> str:
 def test_store_down_fail_closed_answers_503_and_logs_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = _prodready("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=False)
+    settings = limit_settings("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=False)
     with override_settings(PRODREADY=settings), caplog.at_level(logging.WARNING, "prodready"):
         client = Client()
         responses = [client.get("/api/ok/") for _ in range(20)]
@@ -320,7 +281,7 @@ def test_store_down_fail_closed_answers_503_and_logs_once(
 
 
 def test_store_down_fail_open_serves_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
-    settings = _prodready("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=True)
+    settings = limit_settings("/api/ 3/m ip", redis_url=_closed_port_url(), FAIL_OPEN=True)
     with override_settings(PRODREADY=settings), caplog.at_level(logging.WARNING, "prodready"):
         client = Client()
         responses = [client.get("/api/ok/") for _ in range(20)]

@@ -75,7 +75,8 @@ def test_rule_names_are_stable_and_distinct() -> None:
         ),
         (
             "GET /a/ 1/s ipv4",
-            "rule 1 'GET /a/ 1/s ipv4': the key 'ipv4' is not one of ip, user, user_or_ip",
+            "rule 1 'GET /a/ 1/s ipv4': the key 'ipv4' is not one of ip, user, user_or_ip, "
+            "header:<name>, or a dotted path to a function",
         ),
         ("GET /a/", "rule 1 'GET /a/' should read '[METHODS] PATH_PREFIX RATE [KEY]'"),
         (

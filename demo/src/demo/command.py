@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         log_level="info",
         # X-Forwarded-For is read by the rate limiter alone (RATELIMIT_TRUSTED_PROXIES).
         proxy_headers=False,
+        server_header=False,
         # In-flight requests get this long to finish on Ctrl-C / SIGTERM.
         timeout_graceful_shutdown=20,
     )

@@ -21,7 +21,9 @@ INSTALLED_APPS = [
     "demo.catalog",
 ]
 MIDDLEWARE = [
-    # First: the kubelet probes with the pod IP as Host over plain HTTP; the
+    # Outermost: the OWASP REST headers on every answer, probes and 429s included.
+    "prodready.headers.SecurityHeadersMiddleware",
+    # Then: the kubelet probes with the pod IP as Host over plain HTTP; the
     # probe paths must answer before host validation and the HTTPS redirect.
     "prodready.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",

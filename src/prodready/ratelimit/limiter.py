@@ -118,12 +118,15 @@ class RuleSet:
         rules: The matching rules, in ``RATELIMIT_RULES`` order.
     """
 
-    __slots__ = ("needs_user", "rules")
+    __slots__ = ("needs_user", "per_request", "rules")
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
         #: Whether any rule can be keyed by the user (so ``request.user`` is read).
-        self.needs_user = any(rule.key != "ip" for rule in self.rules)
+        self.needs_user = any(rule.keyer.uses_user for rule in self.rules)
+        #: Whether any rule's key reads more than the address and the user
+        #: (so the counters are worked out per request, not remembered).
+        self.per_request = any(rule.keyer.per_request for rule in self.rules)
 
 
 class _Plan(NamedTuple):
@@ -192,23 +195,26 @@ class Limiter:
         ``None`` means the rule is keyed by address and the request has no
         usable one.
         """
-        user = user_key(getattr(request, "user", None)) if rule.key != "ip" else None
+        user = user_key(getattr(request, "user", None)) if rule.keyer.uses_user else None
         meta = request.META
         forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
-        return self._identity(rule, str(meta.get("REMOTE_ADDR") or ""), forwarded, user)
+        return self._identity(rule, request, str(meta.get("REMOTE_ADDR") or ""), forwarded, user)
 
-    def _identity(self, rule: Rule, remote: str, forwarded: str, user: str | None) -> str | None:
-        if rule.key != "ip" and (user is not None or rule.key == "user"):
-            return user or ""  # a 'user' rule does not apply to anonymous requests
-        return _address_identity(remote, forwarded, self.trusted_proxies, self.ipv6_prefix)
+    def _identity(
+        self, rule: Rule, request: Any, remote: str, forwarded: str, user: str | None
+    ) -> str | None:
+        def address() -> str | None:
+            return _address_identity(remote, forwarded, self.trusted_proxies, self.ipv6_prefix)
+
+        return rule.keyer.identity(request, user, address)
 
     def _make_plan(
-        self, rule_set: RuleSet, remote: str, forwarded: str, user: str | None
+        self, rule_set: RuleSet, request: Any, remote: str, forwarded: str, user: str | None
     ) -> _Plan | None:
         rules: list[Rule] = []
         hits: list[Hit] = []
         for rule in rule_set.rules:
-            identity = self._identity(rule, remote, forwarded, user)
+            identity = self._identity(rule, request, remote, forwarded, user)
             if identity is None:
                 return None
             if identity:
@@ -226,11 +232,13 @@ class Limiter:
         # churn the plans either.
         forwarded = (meta.get("HTTP_X_FORWARDED_FOR") or "") if self.trusted_proxies else ""
         user = user_key(getattr(request, "user", None)) if rule_set.needs_user else None
+        if rule_set.per_request:  # depends on more of the request: never remembered
+            return self._make_plan(rule_set, request, str(remote), str(forwarded), user)
         key = (rule_set, remote, forwarded, user)
         plans = self._plans
         plan = plans.get(key, _MISSING)
         if plan is _MISSING:
-            plan = self._make_plan(rule_set, str(remote), str(forwarded), user)
+            plan = self._make_plan(rule_set, request, str(remote), str(forwarded), user)
             if len(forwarded) <= _MAX_CACHED_HEADER and len(remote) <= _MAX_CACHED_HEADER:
                 if len(plans) >= _MAX_PLANS:
                     plans.clear()

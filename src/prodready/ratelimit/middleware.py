@@ -12,7 +12,7 @@ from django.urls import Resolver404, resolve
 
 from prodready.ratelimit.limiter import RuleSet
 from prodready.ratelimit.process import get_limiter, get_rules
-from prodready.ratelimit.responses import add_headers, refusal
+from prodready.ratelimit.responses import add_headers, arefusal, refusal
 from prodready.ratelimit.rules import Rule
 
 EXEMPT_ATTRIBUTE = "prodready_ratelimit_exempt"
@@ -100,7 +100,7 @@ class RateLimitMiddleware:
         if decision is None:
             return self.get_response(request)
         if not decision.allowed:
-            return refusal(decision)
+            return refusal(decision, request)
         return add_headers(self.get_response(request), decision)  # type: ignore[arg-type]
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -110,6 +110,6 @@ class RateLimitMiddleware:
             return await self.get_response(request)  # type: ignore[no-any-return, misc]
         decision = await get_limiter().acount(request, rule_set)
         if decision is not None and not decision.allowed:
-            return refusal(decision)
+            return await arefusal(decision, request)
         response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
         return add_headers(response, decision) if decision is not None else response

@@ -7,11 +7,35 @@ one list member per rule that applied.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from math import ceil
+from typing import Any
 
-from django.http import HttpResponseBase, JsonResponse
+from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.utils.module_loading import import_string
 
 from prodready.ratelimit.limiter import Decision
+
+#: The Django setting naming a view for refused requests (django-ratelimit's name).
+VIEW_SETTING = "RATELIMIT_VIEW"
+
+
+class Ratelimited(PermissionDenied):
+    """A request past its limit, as the ``RATELIMIT_VIEW`` view receives it.
+
+    Attributes:
+        decision: The limiter's decision: the rules, their counts and resets.
+        retry_after: Seconds until the request would be admitted.
+    """
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__("Too many requests")
+        self.decision = decision
+        self.retry_after = decision.retry_after
 
 
 def policy_header(decision: Decision) -> str:
@@ -61,8 +85,72 @@ def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseB
     return response
 
 
-def refusal(decision: Decision) -> JsonResponse:
-    """Return the response for a refused request: 429, 503 (store down) or 400."""
+@functools.lru_cache(maxsize=4)
+def _import_view(path: str) -> Callable[..., Any]:
+    try:
+        view = import_string(path)
+    except ImportError as err:
+        raise ImportError(f"'{path}' could not be imported: {err}") from None
+    if not callable(view):
+        raise ImportError(f"'{path}' is not a view")
+    return view  # type: ignore[no-any-return]
+
+
+def refusal_view() -> Callable[..., Any] | None:
+    """Return the view ``settings.RATELIMIT_VIEW`` names, or ``None`` for the built-in 429.
+
+    Raises:
+        ImportError: when the setting names nothing callable (the system check
+            ``prodready.E007`` reports it at start-up).
+    """
+    path = getattr(settings, VIEW_SETTING, None)
+    return _import_view(str(path)) if path else None
+
+
+def _finish(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
+    # A custom view's answer still says when to come back, and is never cached.
+    add_headers(response, decision)
+    if "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(decision.retry_after)
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _limited(decision: Decision) -> bool:
+    return not decision.bad_address and not decision.unavailable
+
+
+def refusal(decision: Decision, request: HttpRequest | None = None) -> HttpResponseBase:
+    """Return the response for a refused request: 429, 503 (store down) or 400.
+
+    Past a limit, a ``RATELIMIT_VIEW`` view answers instead of the built-in
+    429, called as ``view(request, Ratelimited(decision))``; its response gets
+    ``Retry-After``, the ``RateLimit`` headers and ``Cache-Control: no-store``
+    unless it set them. An async view is awaited here in a sync context.
+    """
+    view = refusal_view() if request is not None and _limited(decision) else None
+    if view is None:
+        return _built_in(decision)
+    if iscoroutinefunction(view):
+        view = async_to_sync(view)
+    return _finish(view(request, Ratelimited(decision)), decision)
+
+
+async def arefusal(decision: Decision, request: HttpRequest) -> HttpResponseBase:
+    """Like :func:`refusal`, awaiting an async ``RATELIMIT_VIEW`` (a sync one runs in a thread)."""
+    view = refusal_view() if _limited(decision) else None
+    if view is None:
+        return _built_in(decision)
+    if iscoroutinefunction(view):
+        response = await view(request, Ratelimited(decision))
+    else:
+        response = await sync_to_async(view)(request, Ratelimited(decision))
+    return _finish(response, decision)
+
+
+def _built_in(decision: Decision) -> JsonResponse:
     if decision.bad_address:
         return JsonResponse(
             {

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
 
+from prodready.ratelimit.keys import KEY_KINDS, FunctionKey, Key, KeyKind, parse_key
 from prodready.ratelimit.rate import Rate, parse_rate
 
-KeyKind = Literal["ip", "user", "user_or_ip"]
-KEY_KINDS: tuple[KeyKind, ...] = ("ip", "user", "user_or_ip")
+__all__ = ["HTTP_METHODS", "KEY_KINDS", "KeyKind", "Rule", "RuleError", "parse_rule", "parse_rules"]
 HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
@@ -26,17 +25,22 @@ class Rule:
     Attributes:
         prefix: Path prefix the rule covers, e.g. ``/api/``.
         rate: The limit.
-        key: What is counted: the client ``ip``, the ``user``, or ``user_or_ip``.
+        key: What is counted, as written: the client ``ip``, the ``user``,
+            ``user_or_ip``, ``header:<name>`` or a dotted path to a function
+            (:mod:`prodready.ratelimit.keys`).
         methods: Upper-case methods covered; empty means every method. A rule
             for ``GET`` covers ``HEAD`` too, as Django serves HEAD with the GET view.
         name: A short stable name, used in counter keys and ``RateLimit`` headers.
+        keyer: How ``key`` is worked out; built from ``key`` unless given
+            (the decorator gives one for a callable).
     """
 
     prefix: str
     rate: Rate
-    key: KeyKind = "user_or_ip"
+    key: str = "user_or_ip"
     methods: frozenset[str] = frozenset()
     name: str = field(default="")
+    keyer: Key = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     #: This rule's member of the ``RateLimit-Policy`` header, built once.
     policy: str = field(default="", init=False, compare=False)
     #: The methods the rule counts: ``methods``, with ``HEAD`` when it names ``GET``.
@@ -49,10 +53,17 @@ class Rule:
             # a rule for GET that let HEAD through would limit nothing.
             served = served | {"HEAD"}
         object.__setattr__(self, "served", served)
+        keyer = self.keyer if self.keyer is not None else parse_key(self.key)
+        object.__setattr__(self, "keyer", keyer)
+        object.__setattr__(self, "key", keyer.spec)
         if not self.name:
             spec = f"{','.join(sorted(self.methods))} {self.prefix} {self.rate} {self.key}"
             digest = hashlib.blake2s(spec.encode(), digest_size=4).hexdigest()
-            object.__setattr__(self, "name", f"{self.key}-{digest}")
+            kind = self.key if self.key in KEY_KINDS else self.key.partition(":")[0]
+            kind = kind if kind in (*KEY_KINDS, "header") else "key"
+            object.__setattr__(self, "name", f"{kind}-{digest}")
+        if isinstance(keyer, FunctionKey) and not keyer.group:
+            keyer.group = self.name  # django-ratelimit's key(group, request)
         policy = f'"{self.name}";q={self.rate.limit};w={self.rate.period}'
         object.__setattr__(self, "policy", policy)
 
@@ -90,10 +101,11 @@ def parse_rule(text: str, position: int = 1) -> Rule:
         rate = parse_rate(rate_text)
     except ValueError as err:
         raise RuleError(f"{where}: {err}") from err
-    key = parts[2].lower() if len(parts) == 3 else "user_or_ip"
-    if key not in KEY_KINDS:
-        raise RuleError(f"{where}: the key '{parts[2]}' is not one of ip, user, user_or_ip")
-    return Rule(prefix=prefix, rate=rate, key=key, methods=methods)
+    try:
+        keyer = parse_key(parts[2] if len(parts) == 3 else "user_or_ip")
+    except ValueError as err:
+        raise RuleError(f"{where}: {err}") from err
+    return Rule(prefix=prefix, rate=rate, key=keyer.spec, methods=methods, keyer=keyer)
 
 
 def parse_rules(text: str) -> tuple[Rule, ...]:

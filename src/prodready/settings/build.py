@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from prodready.masking import url_passwords
 from prodready.settings.cache import build_caches
 from prodready.settings.database import asgi_threads, build_databases, resolve_pool_mode
@@ -54,17 +56,11 @@ def build_logging(profile: Profile) -> dict[str, Any]:
 
 
 def secret_values(profile: Profile) -> list[str]:
-    """Return the profile's secret values: the key, the token and the URLs' passwords."""
+    """Return the profile's secret values (every ``SecretStr`` field) and the URLs' passwords."""
     values = [
-        s.get_secret_value()
-        for s in (
-            profile.secret_key,
-            profile.health_token,
-            profile.database_url,
-            profile.redis_url,
-            profile.email_url,
-        )
-        if s is not None
+        secret.get_secret_value()
+        for name in type(profile).model_fields
+        if isinstance(secret := getattr(profile, name), SecretStr)
     ]
     return [*values, *(p for v in values for p in url_passwords(v))]
 

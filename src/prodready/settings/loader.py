@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, overload
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -17,7 +18,7 @@ from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import remember
 from prodready.settings.cache import cache_problems
 from prodready.settings.database import SQLALCHEMY_VARIABLES, database_problems
-from prodready.settings.profiles import SECRET_FIELDS, Profile, field_meta, variable_names
+from prodready.settings.profiles import Profile, field_meta, secret_fields, variable_names
 from prodready.settings.security import security_problems
 from prodready.settings.sources import PROFILE_DEFAULTS, Collected, Value, collect
 
@@ -30,10 +31,10 @@ def base_dir_from(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("PRODREADY_BASE_DIR") or Path.cwd())
 
 
-def defaults_for(profile: str, base_dir: Path) -> dict[str, Value]:
-    """Return the defaults of ``profile``: its own first, then the library's."""
+def defaults_for(profile: str, base_dir: Path, model: type[Profile] = Profile) -> dict[str, Value]:
+    """Return the defaults of ``profile``: its own first, then the model's."""
     defaults: dict[str, Value] = {}
-    for name, field in Profile.model_fields.items():
+    for name, field in model.model_fields.items():
         default = field.default
         if default is None or default == ():
             continue
@@ -49,21 +50,30 @@ def defaults_for(profile: str, base_dir: Path) -> dict[str, Value]:
 
 
 def collect_sources(
-    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    model: type[Profile] = Profile,
 ) -> Collected:
-    """Read every source, without validating: what ``prodready config`` shows."""
+    """Read every source for ``model``'s variables, without validating (``prodready config``)."""
     environ = dict(os.environ) if environ is None else environ
     base = base_dir_from(environ) if base_dir is None else base_dir
-    return collect(environ, base, variable_names(), lambda p: defaults_for(p, base))
+    collected = collect(
+        environ, base, variable_names(model), lambda p: defaults_for(p, base, model)
+    )
+    return dataclasses.replace(collected, model=model)
+
+
+def _model_of(collected: Collected) -> type[Profile]:
+    return collected.model or Profile
 
 
 def _describe(error: ErrorDetails, collected: Collected) -> Problem:
     field = str(error["loc"][0]) if error["loc"] else "app_profile"
     variable = field.upper()
-    meta = field_meta(variable)
+    meta = field_meta(variable, _model_of(collected))
     value = collected.values.get(variable)
     source = f" (from {value.source})" if value else ""
-    if field in SECRET_FIELDS:
+    if field in secret_fields(_model_of(collected)):
         shown = "the value"
     else:
         raw = value.raw if value else str(error.get("input"))
@@ -94,9 +104,11 @@ def _stray_variables(collected: Collected) -> list[Problem]:
 
 
 def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
-    """Validate collected values; return the profile (if valid) and every problem."""
+    """Validate collected values with their model; return the profile (if valid) and problems."""
+    model = _model_of(collected)
+    secrets = secret_fields(model)
     # Whatever else fails, these are masked in every message and log from now on.
-    remember(found.raw for name, found in collected.values.items() if name.lower() in SECRET_FIELDS)
+    remember(found.raw for name, found in collected.values.items() if name.lower() in secrets)
     problems = list(collected.problems)
     if any(p.variable == "APP_PROFILE" for p in problems):
         return None, problems
@@ -104,7 +116,7 @@ def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
     data: dict[str, Any] = {name.lower(): v.raw for name, v in collected.values.items()}
     data["app_profile"] = collected.profile
     try:
-        profile = Profile(**data)
+        profile = model(**data)
     except ValidationError as err:
         # Build messages ourselves: pydantic's own include the raw input, which
         # may be a secret.
@@ -115,7 +127,7 @@ def validate(collected: Collected) -> tuple[Profile | None, list[Problem]]:
         # variable (it was replaced by its default for this pass).
         bad = {str(e["loc"][0]).upper() for e in errors if e["loc"]}
         try:
-            partial = Profile(**{k: v for k, v in data.items() if k.upper() not in bad})
+            partial = model(**{k: v for k, v in data.items() if k.upper() not in bad})
         except ValidationError:
             return None, problems
         quoting = re.compile(rf"\b({'|'.join(sorted(bad))})( =|=|:)")
@@ -156,10 +168,27 @@ def warnings_of(collected: Collected) -> list[Problem]:
     """Return the warnings of a configuration: variables that look like prodready's but are not."""
     from prodready.settings.typos import unknown_variables
 
-    return unknown_variables(collected, variable_names(), SQLALCHEMY_VARIABLES)
+    return unknown_variables(collected, variable_names(_model_of(collected)), SQLALCHEMY_VARIABLES)
 
 
-def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Profile:
+@overload
+def load_profile(
+    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> Profile: ...
+
+
+@overload
+def load_profile[P: Profile](
+    environ: Mapping[str, str] | None = None, base_dir: Path | None = None, *, model: type[P]
+) -> P: ...
+
+
+def load_profile(
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    *,
+    model: type[Profile] = Profile,
+) -> Profile:
     """Load and validate the profile named by ``APP_PROFILE``.
 
     Args:
@@ -168,9 +197,12 @@ def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None
             ``PRODREADY_BASE_DIR``, else the calling settings module's
             ``BASE_DIR``, else the directory of ``manage.py`` beside it, else
             the current directory.
+        model: A :class:`Profile` subclass that adds the project's own
+            variables; they get the same sources, validation, masking and
+            ``prodready config`` provenance as prodready's.
 
     Returns:
-        The validated profile.
+        The validated profile, an instance of ``model``.
 
     Raises:
         ConfigurationError: listing every problem, one line each, with no secret.
@@ -179,7 +211,7 @@ def load_profile(environ: Mapping[str, str] | None = None, base_dir: Path | None
     environ = dict(os.environ) if environ is None else environ
     if base_dir is None and not environ.get("PRODREADY_BASE_DIR"):
         base_dir = _project_dir(sys._getframe(1))
-    collected = collect_sources(environ, base_dir)
+    collected = collect_sources(environ, base_dir, model)
     profile, problems = validate(collected)
     if profile is None:
         raise ConfigurationError(problems, collected.profile)

@@ -322,21 +322,58 @@ class Profile(BaseSettings):
         return resolve_pool_mode(self)
 
 
-SECRET_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "health_token", "email_url"})
+def variable(
+    description: str,
+    form: str,
+    example: str,
+    default: Any = None,
+    **constraints: Any,
+) -> Any:
+    """Declare a profile variable as prodready declares its own (for :class:`Profile` subclasses).
+
+    Args:
+        description: One sentence for ``prodready reference`` and the docs.
+        form: What a valid value looks like, for error messages ("a number from 1 to 100").
+        example: A valid value, shown as ``NAME=example`` in error messages.
+        default: The default; ``None`` for unset.
+        **constraints: pydantic's field constraints (``ge``, ``le``, ``pattern``...).
+
+    Type the field ``SecretStr`` to make it a secret: never printed, masked in
+    error reports and logs.
+    """
+    return _var(description, form, example, default, **constraints)
 
 
-def variable_names() -> list[str]:
-    """Return every environment variable the profile reads, in declaration order."""
-    return [name.upper() for name in Profile.model_fields]
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_is_secret(arg) for arg in getattr(annotation, "__args__", ()))
 
 
-def field_meta(variable: str) -> dict[str, str]:
-    """Return the description, form and example of ``variable``."""
-    field = Profile.model_fields[variable.lower()]
-    extra = field.json_schema_extra
-    assert isinstance(extra, dict)  # set by _var() for every field
+def secret_fields(model: type[Profile] = Profile) -> frozenset[str]:
+    """Return the field names of ``model`` typed ``SecretStr`` (whose values are secrets)."""
+    return frozenset(
+        name for name, field in model.model_fields.items() if _is_secret(field.annotation)
+    )
+
+
+SECRET_FIELDS = secret_fields(Profile)
+
+
+def variable_names(model: type[Profile] = Profile) -> list[str]:
+    """Return every environment variable ``model`` reads, in declaration order."""
+    return [name.upper() for name in model.model_fields]
+
+
+def field_meta(variable: str, model: type[Profile] = Profile) -> dict[str, str]:
+    """Return the description, form and example of ``variable``.
+
+    A field declared without :func:`variable` gets a generic form and example.
+    """
+    field = model.model_fields[variable.lower()]
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
     return {
         "description": field.description or "",
-        "form": str(extra["form"]),
-        "example": str(extra["example"]),
+        "form": str(extra.get("form", "a valid value")),
+        "example": str(extra.get("example", "...")),
     }

@@ -17,12 +17,16 @@ An empty value counts as unset, so ``REDIS_URL=`` falls through to the next sour
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 
 from prodready.exceptions import Problem
+
+if TYPE_CHECKING:
+    from prodready.settings.profiles import Profile
 
 PROFILE_NAMES = ("dev", "staging", "prod")
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
@@ -67,6 +71,9 @@ class Collected:
     problems: list[Problem]
     # Every variable each source set, by source label: used to spot stray names.
     seen: dict[str, set[str]]
+    #: The profile model the values are for (set by the loader; this module
+    #: imports neither pydantic nor the model, so the load tests can use it).
+    model: type[Profile] = field(default=None)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from prodready.settings.sources import Collected
 #: Prefixes of prodready's variables that other software rarely uses.
 OWN_PREFIXES = ("RATELIMIT_", "HEALTH_", "DB_POOL_", "DB_STATEMENT", "DB_CONNECT", "ASGI_")
 #: Variables prodready reads that are not profile fields.
-META_VARIABLES = frozenset({"APP_PROFILE", "PRODREADY_BASE_DIR", "PRODREADY_SECRETS_DIR"})
+META_VARIABLES = frozenset(
+    {"APP_PROFILE", "PRODREADY_BASE_DIR", "PRODREADY_SECRETS_DIR", "PRODREADY_PROFILE_MODEL"}
+)
 
 
 def unknown_variables(
