@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import psycopg
 
-from prodready_loadtest.processes import free_port, stop_process
+from prodready_loadtest.processes import free_port
 
 REPO = Path(__file__).resolve().parent.parent
+#: The demo's ASGI application, as the README serves it.
+DEMO_APP = "demo.asgi:application"
 # The demo's state directory (its own SQLite) for this test session, not the user's.
 STATE_HOME = tempfile.mkdtemp(prefix="prodready-test-state-")
 PG_HOST = os.environ.get("PRODREADY_TEST_PGHOST", "127.0.0.1")
@@ -60,6 +63,32 @@ def backend_pids(dbname: str) -> set[int]:
             (dbname,),
         ).fetchall()
     return {int(str(row[0])) for row in rows}
+
+
+class BackendPeak:
+    """Sample ``dbname``'s client backends every 5 ms in a thread, while the block runs.
+
+    ``with BackendPeak(name) as peak: ...`` then ``peak.value`` is the most seen at once.
+    """
+
+    def __init__(self, dbname: str) -> None:
+        self.dbname = dbname
+        self.value = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="backend-peak", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.is_set():
+            self.value = max(self.value, len(backend_pids(self.dbname)))
+            time.sleep(0.005)
+
+    def __enter__(self) -> BackendPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def base_env(**overrides: str) -> dict[str, str]:
@@ -208,48 +237,3 @@ class RedisServer:
 def unique_prefix(name: str = "t") -> str:
     """Return a key prefix no other test or run uses."""
     return f"{name}-{uuid.uuid4().hex[:10]}"
-
-
-def uvicorn_command(
-    app: str, port: int, workers: int, *, lifespan: str, extra: tuple[str, ...] = ()
-) -> list[str]:
-    """Return the command line that serves ``app`` under uvicorn on 127.0.0.1:``port``."""
-    return [
-        sys.executable, "-m", "uvicorn", app,
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--lifespan", lifespan, "--no-access-log", *extra,
-    ]  # fmt: skip
-
-
-@contextlib.contextmanager
-def uvicorn_server(
-    env: Mapping[str, str],
-    workers: int = 1,
-    app: str = "demo.asgi:application",
-    *,
-    lifespan: str = "off",
-    settle: bool = True,
-) -> Iterator[tuple[str, Path]]:
-    """Serve ``app`` under real uvicorn on a free port; yield its base URL and log file.
-
-    With ``settle=False`` the URL is yielded as soon as the port accepts
-    connections, before the workers are ready: the first burst after a start.
-    """
-    port = free_port()
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"prodready-uvicorn-{uuid.uuid4().hex[:8]}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            uvicorn_command(app, port, workers, lifespan=lifespan),
-            env=dict(env),
-            cwd=REPO,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(port, timeout=30)
-            if settle:
-                # With several workers the port opens before every worker is ready.
-                time.sleep(0.5 * workers)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            stop_process(process)

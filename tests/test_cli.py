@@ -10,34 +10,22 @@ from pathlib import Path
 import pytest
 
 from tests.servers import REPO, base_env, run_command
-from tests.settings.conftest import PROD_KEY
+from tests.settings.conftest import PROD_KEY, prod_env
 
 
 def _prodready(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prodready.cli", *args],
-        env=base_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=REPO,
-    )
+    return run_command([sys.executable, "-m", "prodready.cli", *args], base_env(**env))
 
 
 def _prod(**overrides: str) -> dict[str, str]:
-    env = {
-        "APP_PROFILE": "prod",
-        "SECRET_KEY": PROD_KEY,
-        "ALLOWED_HOSTS": "api.example.com",
+    given = {
         "DATABASE_URL": "postgres://dbadmin-user:s3cret-pw@db.internal:5432/appdb",
         "REDIS_URL": "redis://:r3dis-pw@db.internal:6379/0",
         "HEALTH_TOKEN": "tok-3n-Zq8xW2pLm4",
         # The repository's own profile files, as an operator's checkout has them.
         "PRODREADY_BASE_DIR": str(REPO),
     }
-    env.update(overrides)
-    return env
+    return prod_env(**{**given, **overrides})
 
 
 def test_config_shows_sources_and_masks_secrets() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from prodready_loadtest.client import get
 from tests.servers import (
     admin_conn,
     backend_pids,
@@ -36,8 +36,7 @@ def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (our own server)
-        return int(response.status)
+    return get(url).status
 
 
 def test_backends_under_load_stay_within_workers_times_pool_size(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,6 +15,7 @@ from django.urls import path
 
 from prodready import serving
 from prodready.serving import Handler
+from tests.asgi_request import asgi_get
 
 _gate = threading.Event()
 
@@ -65,37 +65,8 @@ urlpatterns = [
 async def _get(
     handler: Handler, target: str, *, stalls_after: int | None = None
 ) -> tuple[int, dict[bytes, bytes], bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": target,
-        "raw_path": target.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    sent: list[dict[str, Any]] = []
-    messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
-    never = asyncio.get_running_loop().create_future()  # the client never hangs up
-
-    async def receive() -> dict[str, Any]:
-        message = next(messages, None)
-        return message if message is not None else await never
-
-    async def send(message: dict[str, Any]) -> None:
-        if stalls_after is not None and len(sent) >= stalls_after:
-            await never  # a client that stops reading: the server's send never returns
-        sent.append(message)
-
-    await handler(scope, receive, send)
-    start = sent[0]
-    body = b"".join(m.get("body", b"") for m in sent[1:])
-    return start["status"], dict(start["headers"]), body
+    answer = await asgi_get(handler, target, stalls_after=stalls_after)
+    return answer.status, dict(answer.headers), answer.body
 
 
 @override_settings(ROOT_URLCONF=__name__)

@@ -1,8 +1,10 @@
-"""The one reader of prodready's run-time settings, with every default in one place."""
+"""The one reader of prodready's run-time settings; the defaults are the profile model's."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -10,25 +12,20 @@ from django.conf import settings
 if TYPE_CHECKING:
     from prodready.ratelimit.identity import TrustedProxies
 
-_DEFAULTS: dict[str, Any] = {
-    "PROFILE": "dev",
-    "DB_POOL_MODE": "off",
-    "WEB_CONCURRENCY": 1,
-    "ASGI_THREADS": 4,
-    "REDIS_URL": None,
-    "RATELIMIT": {
-        "ENABLED": True,
-        "RULES": "",
-        "TRUSTED_PROXIES": 0,
-        "FAIL_OPEN": True,
-        "IPV6_PREFIX": 64,
-        "TIMEOUT": 0.5,
-        "KEY_PREFIX": "rl",
-        "REDIS_CLUSTER": False,
-    },
-    "HEALTH": {"TIMEOUT": 0.8, "CACHE_SECONDS": 1.0, "TOKEN": None, "DRAIN_SECONDS": 0.0},
-    "DB": {"DEADLINE": None, "CHECK_DEADLINE": 5.0},
-}
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """``settings.PRODREADY`` as the dev profile's defaults generate it.
+
+    The profile model holds every default; a settings module written by hand
+    (or one that leaves keys out) gets what the model would have generated.
+    """
+    from prodready.settings.build import build_prodready
+    from prodready.settings.loader import defaults_for
+    from prodready.settings.profiles import Profile
+
+    values = {name.lower(): v.raw for name, v in defaults_for("dev", Path(".")).items()}
+    return build_prodready(Profile.model_validate(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +64,11 @@ def get_conf() -> Conf:
     from prodready.ratelimit.identity import parse_trusted_proxies
 
     given: dict[str, Any] = getattr(settings, "PRODREADY", {})
-    merged = {**_DEFAULTS, **given}
-    ratelimit = {**_DEFAULTS["RATELIMIT"], **merged["RATELIMIT"]}
-    health = {**_DEFAULTS["HEALTH"], **merged["HEALTH"]}
-    database = {**_DEFAULTS["DB"], **merged["DB"]}
+    defaults = _defaults()
+    merged = {**defaults, **given}
+    ratelimit = {**defaults["RATELIMIT"], **merged["RATELIMIT"]}
+    health = {**defaults["HEALTH"], **merged["HEALTH"]}
+    database = {**defaults["DB"], **merged["DB"]}
     return Conf(
         profile=merged["PROFILE"],
         db_pool_mode=merged["DB_POOL_MODE"],

@@ -27,12 +27,10 @@ pass ``--no-server-header``, as the documented commands do.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+
+from prodready.middleware import DualMiddleware
 
 NO_FRAMES = "frame-ancestors 'none'"
 
@@ -74,30 +72,13 @@ def add_security_headers(response: HttpResponseBase, secure: bool) -> HttpRespon
     return response
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(DualMiddleware):
     """Add the OWASP REST headers to every response; put it first in ``MIDDLEWARE``."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase]
-        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
-    ) -> None:
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        """Answer a request (sync path; the async path is ``__acall__``)."""
-        if self.async_mode:
-            return self.__acall__(request)
-        response: HttpResponseBase = self.get_response(request)  # type: ignore[assignment]
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = self.respond(request)
         return add_security_headers(response, request.is_secure())
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        """Answer a request on the async path."""
-        response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = await self.arespond(request)
         return add_security_headers(response, request.is_secure())

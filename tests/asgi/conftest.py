@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from prodready import lifecycle
-from tests.asgi.postgres import ThrowawayPostgres, find_bindir
+from tests.postgres import ThrowawayPostgres, find_bindir
 from tests.servers import temporary_database
 
 

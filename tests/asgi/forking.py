@@ -39,7 +39,7 @@ def _ask(port: int, path: str) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            return get(f"http://127.0.0.1:{port}", path).json
+            return get(f"http://127.0.0.1:{port}{path}").json
         except OSError:
             if time.monotonic() > deadline:
                 raise

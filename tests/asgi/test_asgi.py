@@ -17,6 +17,7 @@ from prodready.asgi import Application, StartupFailed, get_asgi_application
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.ratelimit.limiter import Limiter
 from prodready.ratelimit.process import get_limiter
+from tests.asgi_request import asgi_get_now
 
 pytestmark = pytest.mark.usefixtures("clean_process")
 
@@ -43,41 +44,7 @@ def lifespan(app: Application, *events: str) -> list[dict[str, Any]]:
 
 def get(app: Application, path: str) -> dict[str, Any]:
     """GET ``path`` through ``app``; return the ``http.response.start`` message."""
-
-    async def scenario() -> dict[str, Any]:
-        messages: list[dict[str, Any]] = []
-        requested = False
-        never = asyncio.Event()
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await never.wait()  # the client stays connected
-            return {"type": "http.disconnect"}
-
-        async def send(message: Any) -> None:
-            messages.append(dict(message))
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"localhost")],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-        }
-        await app(scope, receive, send)
-        return messages[0]
-
-    return asyncio.run(scenario())
+    return asgi_get_now(app, path, host="localhost", server=("127.0.0.1", 8000)).start
 
 
 @pytest.fixture

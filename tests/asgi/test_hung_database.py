@@ -39,17 +39,17 @@ def test_a_hung_link_ends_requests_within_the_bound_and_readiness_answers_503(
             DB_POOL_MAX_SIZE="4",
         )
         with uvicorn(env) as served, ThreadPoolExecutor(4) as pool:
-            assert get(served.url, "/pid/").status == 200
-            assert get(served.url, "/api/readiness/").status == 200
-            in_flight = pool.submit(get, served.url, "/pid/?sleep=3", QUERY_BOUND)
+            assert get(served.url + "/pid/").status == 200
+            assert get(served.url + "/api/readiness/").status == 200
+            in_flight = pool.submit(get, served.url + "/pid/?sleep=3", None, QUERY_BOUND)
             wait_until(lambda: sleeping_queries(database) == 1, "the query is in flight")
             proxy.hang()
-            waiting = [pool.submit(get, served.url, "/pid/", WAIT_BOUND) for _ in range(2)]
+            waiting = [pool.submit(get, served.url + "/pid/", None, WAIT_BOUND) for _ in range(2)]
             # Past the one-second result cache, every probe answers in time.
-            probes = [get(served.url, "/api/readiness/", timeout=5) for _ in range(3)]
+            probes = [get(served.url + "/api/readiness/", timeout=5) for _ in range(3)]
             time.sleep(1.5)
-            probes += [get(served.url, "/api/readiness/", timeout=5) for _ in range(3)]
-            liveness = get(served.url, "/api/liveness/", timeout=5)
+            probes += [get(served.url + "/api/readiness/", timeout=5) for _ in range(3)]
+            liveness = get(served.url + "/api/liveness/", timeout=5)
             # A request that never ends raises TimeoutError here.
             answers = [in_flight.result(), *(future.result() for future in waiting)]
             log = served.text()

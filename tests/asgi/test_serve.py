@@ -65,13 +65,13 @@ def test_a_good_configuration_becomes_uvicorn_in_the_same_process(database: str)
 
         def live() -> bool:
             try:
-                return get(url, "/pid/", timeout=2).status == 200
+                return get(url + "/pid/", timeout=2).status == 200
             except OSError:
                 return False
 
         wait_until(live, "prodready serve answers", timeout=60)
         # --no-server-header, added by prodready serve: nothing tells a scanner the server.
-        assert "server" not in get(url, "/pid/").headers
+        assert "server" not in get(url + "/pid/").headers
         process.send_signal(signal.SIGTERM)  # to the pid that was started: uvicorn's now
         output, _ = process.communicate(timeout=60)
     finally:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,7 +30,7 @@ from tests.asgi.served import (
     uvicorn,
     wait_until,
 )
-from tests.servers import admin_conn, backend_pids, database_url
+from tests.servers import BackendPeak, admin_conn, backend_pids, database_url
 
 pytestmark = pytest.mark.integration
 
@@ -55,19 +53,19 @@ def _gated(path: str, gate: Path, wait: float = 30, **params: str) -> str:
 
 def _counters(served: Served) -> dict[str, int]:
     # An async view: it answers even while every worker thread is busy.
-    counters: dict[str, int] = get(served.url, "/counters/").json
+    counters: dict[str, int] = get(served.url + "/counters/").json
     return counters
 
 
 def _lent(served: Served) -> int:
-    stats = get(served.url, "/pool/").json["stats"]
+    stats = get(served.url + "/pool/").json["stats"]
     return int(stats["pool_size"]) - int(stats["pool_available"])
 
 
 def _burst(served: Served, requests: int = 3 * MAX_SIZE) -> list[int]:
     """Send ``requests`` concurrent queries; return their statuses."""
     with ThreadPoolExecutor(requests) as pool:
-        answers = list(pool.map(lambda _: get(served.url, "/pid/?sleep=0.05"), range(requests)))
+        answers = list(pool.map(lambda _: get(served.url + "/pid/?sleep=0.05"), range(requests)))
     return [answer.status for answer in answers]
 
 
@@ -90,14 +88,13 @@ def test_a_large_upload_reaches_a_sync_view_intact(database: str) -> None:
 
     with uvicorn(_env(database)) as served:
         upload = request(
-            served.url,
+            served.url + "/upload/",
             "POST",
-            "/upload/",
             _multipart(boundary, payload),
             {"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
-        at_limit = request(served.url, "POST", "/form/", b"a=" + b"x" * (limit - 2), form)
-        over_limit = request(served.url, "POST", "/form/", b"a=" + b"x" * (limit - 1), form)
+        at_limit = request(served.url + "/form/", "POST", b"a=" + b"x" * (limit - 2), form)
+        over_limit = request(served.url + "/form/", "POST", b"a=" + b"x" * (limit - 1), form)
 
     assert upload.status == 200
     assert upload.json == {
@@ -143,7 +140,7 @@ def test_a_file_response_from_a_sync_view_arrives_whole(database: str, tmp_path:
     sent.write_bytes(payload)
 
     with uvicorn(_env(database)) as served:
-        answer = get(served.url, f"/download/?{urlencode({'path': str(sent)})}")
+        answer = get(served.url + f"/download/?{urlencode({'path': str(sent)})}")
 
     assert answer.status == 200
     assert answer.headers["content-length"] == str(len(payload))
@@ -163,12 +160,7 @@ def test_a_client_hanging_up_on_a_waiting_sync_view_leaves_the_pool_idle(
         gate.touch()
         wait_until(lambda: _counters(served).get("gate_left") == 1, "the view finished")
         queried = _counters(served).get("gate_queried")
-        wait_until(lambda: _lent(served) == 0, "every connection back in the pool")
-        backends_after = len(backend_pids(database))
-        burst = _burst(served)
-        served.sigterm()
-        served.wait_exit(timeout=30)
-        log = served.text()
+        backends_after, burst, log = _settle_and_stop(served, database)
 
     assert queried == 1
     assert backends_after <= MAX_SIZE
@@ -176,6 +168,16 @@ def test_a_client_hanging_up_on_a_waiting_sync_view_leaves_the_pool_idle(
     assert log.count(STOPPED) == 1
     assert [lent for _, lent in POOL_CLOSED.findall(log)] == ["0"]
     assert_clean(log)
+
+
+def _settle_and_stop(served: Served, database: str) -> tuple[int, list[int], str]:
+    """Wait for the pool to have every connection back; count backends; burst; stop; log."""
+    wait_until(lambda: _lent(served) == 0, "every connection back in the pool")
+    backends_after = len(backend_pids(database))
+    burst = _burst(served)
+    served.sigterm()
+    served.wait_exit(timeout=30)
+    return backends_after, burst, served.text()
 
 
 def test_a_client_hanging_up_on_an_endless_sync_stream_stops_its_generator(
@@ -188,12 +190,7 @@ def test_a_client_hanging_up_on_an_endless_sync_stream_stops_its_generator(
             lines = {response.readline() for _ in range(5)}
             response.close()
         wait_until(lambda: _counters(served).get("endless_stopped") == 1, "the generator stopped")
-        wait_until(lambda: _lent(served) == 0, "every connection back in the pool")
-        backends_after = len(backend_pids(database))
-        burst = _burst(served)
-        served.sigterm()
-        served.wait_exit(timeout=30)
-        log = served.text()
+        backends_after, burst, log = _settle_and_stop(served, database)
 
     # Every line came from one connection: the generator's, held in its thread.
     assert len(lines) == 1
@@ -208,24 +205,9 @@ def test_a_thousand_sync_requests_open_no_more_connections_than_the_pools_hold(
     database: str,
 ) -> None:
     workers = 2
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, len(backend_pids(database)))
-            time.sleep(0.005)
-
     with uvicorn(_env(database), workers=workers) as served:
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
-            with ThreadPoolExecutor(8) as pool:
-                answers = list(pool.map(lambda _: get(served.url, "/pid/"), range(1000)))
-        finally:
-            done.set()
-            sampler.join()
+        with BackendPeak(database) as peak, ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: get(served.url + "/pid/"), range(1000)))
         served.sigterm()
         served.wait_exit(timeout=30)
         log = served.text()
@@ -244,7 +226,7 @@ def test_a_thousand_sync_requests_open_no_more_connections_than_the_pools_hold(
     wait_until(lambda: sessions() >= len(backends), "the sessions are counted")
 
     assert [answer.status for answer in answers] == [200] * 1000
-    assert peak <= MAX_SIZE * workers
+    assert peak.value <= MAX_SIZE * workers
     assert sessions() <= MAX_SIZE * workers
     closed = [(int(size), int(lent)) for size, lent in POOL_CLOSED.findall(log)]
     assert len(closed) == workers
@@ -260,8 +242,8 @@ def test_an_async_view_runs_on_the_event_loop_and_a_sync_view_in_a_worker_thread
         conn.execute("INSERT INTO served_item (name) VALUES ('a'), ('b'), ('c')")
 
     with uvicorn(_env(database)) as served:
-        items = get(served.url, "/items/")
-        sync = get(served.url, "/where/")
+        items = get(served.url + "/items/")
+        sync = get(served.url + "/where/")
 
     assert items.status == 200
     assert items.json["count"] == 3
@@ -276,7 +258,7 @@ def test_an_async_view_runs_on_the_event_loop_and_a_sync_view_in_a_worker_thread
 
 def test_request_signals_fire_once_per_sync_request_before_its_answer(database: str) -> None:
     with uvicorn(_env(database)) as served:
-        seen = [get(served.url, "/signals/").json for _ in range(5)]
+        seen = [get(served.url + "/signals/").json for _ in range(5)]
     counted = [(c.get("request_started", 0), c.get("request_finished", 0)) for c in seen]
 
     # The n-th request of a fresh process sees its own request_started and the
@@ -286,8 +268,8 @@ def test_request_signals_fire_once_per_sync_request_before_its_answer(database: 
 
 def test_root_path_is_in_request_path_and_reverse_and_not_in_path_info(database: str) -> None:
     with uvicorn(_env(database), extra=("--root-path", "/prefix")) as served:
-        sync = get(served.url, "/where/").json
-        asynchronous = get(served.url, "/where-async/").json
+        sync = get(served.url + "/where/").json
+        asynchronous = get(served.url + "/where-async/").json
 
     assert sync["path"] == "/prefix/where/"
     assert sync["path_info"] == "/where/"
@@ -304,8 +286,8 @@ def test_root_path_is_in_request_path_and_reverse_and_not_in_path_info(database:
 
 def test_async_to_sync_in_a_sync_view_runs_on_the_servers_event_loop(database: str) -> None:
     with uvicorn(_env(database)) as served:
-        hop = get(served.url, "/hop/").json
-        loop = get(served.url, "/where-async/").json["loop"]
+        hop = get(served.url + "/hop/").json
+        loop = get(served.url + "/where-async/").json["loop"]
 
     assert hop["view"]["chain"] == "sync"
     assert hop["view"]["thread"].startswith(WORKER_THREAD)
@@ -315,9 +297,9 @@ def test_async_to_sync_in_a_sync_view_runs_on_the_servers_event_loop(database: s
 
 def test_an_exception_in_a_sync_view_is_a_500_logged_and_not_shown(database: str) -> None:
     with uvicorn(_env(database)) as served:
-        failed = get(served.url, "/boom/")
+        failed = get(served.url + "/boom/")
         served.wait_logged("RuntimeError: boom-7f3a")
-        after = get(served.url, "/where/")
+        after = get(served.url + "/where/")
         log = served.text()
 
     assert failed.status == 500
@@ -335,10 +317,10 @@ def test_liveness_answers_while_every_worker_thread_is_busy(database: str, tmp_p
     held_path = _gated("/gate/", gate, wait=60)
 
     with uvicorn(_env(database, ASGI_THREADS="2")) as served, ThreadPoolExecutor(2) as pool:
-        held = [pool.submit(get, served.url, held_path, 90) for _ in range(2)]
+        held = [pool.submit(get, served.url + held_path, None, 90) for _ in range(2)]
         wait_until(lambda: _counters(served).get("gate_entered") == 2, "both threads busy")
-        liveness = get(served.url, "/api/liveness/", timeout=30)
-        slashless = get(served.url, "/api/liveness", timeout=30)  # a probe written so
+        liveness = get(served.url + "/api/liveness/", timeout=30)
+        slashless = get(served.url + "/api/liveness", timeout=30)  # a probe written so
         left = _counters(served).get("gate_left", 0)
         answered = [future.done() for future in held]
         gate.touch()

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.asgi.postgres import ThrowawayPostgres
 from tests.asgi.served import (
     LIFESPAN_ERRORS,
     STOPPED,
@@ -22,7 +21,8 @@ from tests.asgi.served import (
     uvicorn,
     wait_until,
 )
-from tests.servers import backend_pids, database_url
+from tests.postgres import ThrowawayPostgres
+from tests.servers import BackendPeak, database_url
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +41,10 @@ def test_startup_succeeds_with_the_database_down_and_recovers_when_it_starts(
 
     # Nothing listens on the cluster's port yet; every worker still starts.
     with uvicorn(env, workers=WORKERS) as served:
-        ready_while_down = get(served.url, "/ready/").status
-        query_while_down = get(served.url, "/pid/").status
+        ready_while_down = get(served.url + "/ready/").status
+        query_while_down = get(served.url + "/pid/").status
         throwaway_postgres.start()
-        wait_until(lambda: get(served.url, "/pid/").status == 200, "queries succeed", timeout=60)
+        wait_until(lambda: get(served.url + "/pid/").status == 200, "queries succeed", timeout=60)
         served.sigterm()
         status = served.wait_exit(timeout=30)
         log = served.text()
@@ -75,7 +75,7 @@ def test_restart_under_load_costs_at_most_one_error_per_pooled_connection(
         def load() -> None:
             while not stop.is_set():
                 after = restarted.is_set()
-                results.append((after, get(served.url, "/pid/?sleep=0.02").status))
+                results.append((after, get(served.url + "/pid/?sleep=0.02").status))
 
         with ThreadPoolExecutor(6) as pool:
             for _ in range(6):
@@ -116,24 +116,13 @@ def test_clients_hanging_up_leave_every_connection_back_in_the_pool(database: st
     # Half of the clients hang up while their request waits for a connection or
     # holds one; Django then cancels the request's task.
     plan = [rng.choice([None, rng.uniform(0, 0.3)]) for _ in range(120)]
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, len(backend_pids(database)))
-            time.sleep(0.005)
-
     with uvicorn(env, workers=WORKERS) as served:
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
+        with BackendPeak(database) as peak:
             with ThreadPoolExecutor(16) as pool:
                 answers = list(
                     pool.map(
                         lambda wait: (
-                            get(served.url, "/pid/?sleep=0.1").status
+                            get(served.url + "/pid/?sleep=0.1").status
                             if wait is None
                             else _abandon(served.url, "/pid/?sleep=0.1", wait)
                         ),
@@ -142,15 +131,12 @@ def test_clients_hanging_up_leave_every_connection_back_in_the_pool(database: st
                 )
             # The abandoned requests run to their end on the server.
             wait_until(lambda: sleeping_queries(database) == 0, "abandoned requests finished")
-        finally:
-            done.set()
-            sampler.join()
         served.sigterm()
         served.wait_exit(timeout=30)
         log = served.text()
 
     assert [a for a in answers if a is not None] == [200] * plan.count(None)
-    assert peak <= max_size * WORKERS
+    assert peak.value <= max_size * WORKERS
     # At shutdown each worker's pool had every connection back.
     closed = [(int(size), int(lent)) for size, lent in POOL_CLOSED.findall(log)]
     assert len(closed) == WORKERS

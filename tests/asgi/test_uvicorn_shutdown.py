@@ -17,7 +17,6 @@ from tests.asgi.served import (
     project_env,
     sleeping_queries,
     start,
-    stop,
     uvicorn,
     wait_until,
 )
@@ -51,7 +50,7 @@ def test_sigterm_during_a_5s_request_lets_it_complete_then_exits(database: str) 
     env = project_env(database_url(database), DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="2")
 
     with uvicorn(env, workers=WORKERS, graceful=20) as served, ThreadPoolExecutor(1) as pool:
-        slow = pool.submit(get, served.url, "/pid/?sleep=5")
+        slow = pool.submit(get, served.url + "/pid/?sleep=5")
         wait_until(lambda: sleeping_queries(database) == 1, "the slow request is in flight")
         served.sigterm()
         answer = slow.result(timeout=30)
@@ -76,18 +75,18 @@ def test_readiness_answers_503_while_the_in_flight_request_is_served(database: s
     )
 
     with uvicorn(env, workers=WORKERS, graceful=20) as served, ThreadPoolExecutor(1) as pool:
-        assert get(served.url, "/ready/").status == 200
-        slow = pool.submit(get, served.url, "/pid/?sleep=4")
+        assert get(served.url + "/ready/").status == 200
+        slow = pool.submit(get, served.url + "/pid/?sleep=4")
         wait_until(lambda: sleeping_queries(database) == 1, "the slow request is in flight")
         served.sigterm()
         probes: list[Answer] = []
 
         def refused() -> bool:
-            probes.append(get(served.url, "/ready/", timeout=5))
+            probes.append(get(served.url + "/ready/", timeout=5))
             return probes[-1].status == 503
 
         wait_until(refused, "readiness answers 503", timeout=10)
-        probes += [get(served.url, "/ready/", timeout=5) for _ in range(10)]
+        probes += [get(served.url + "/ready/", timeout=5) for _ in range(10)]
         in_flight_meanwhile = not slow.done()
         answer = slow.result(timeout=30)
         status = served.wait_exit(timeout=30)
@@ -122,7 +121,7 @@ def test_invalid_profile_fails_the_startup_without_restarting_workers() -> None:
         served.wait_exit(timeout=60)
         log = served.text()
     finally:
-        stop(served)
+        served.stop(graceful=False)
 
     # Each worker reported the profile's problems once; none was started again.
     assert 1 <= log.count("prodready: the prod configuration has 3 problems:") <= WORKERS
@@ -139,7 +138,7 @@ def test_a_flood_of_sigterm_and_sigint_ends_the_server_within_the_drain_bound(
     env = project_env(database_url(database), HEALTH_DRAIN_SECONDS="5")
     graceful = 10
     with uvicorn(env, workers=1, graceful=graceful) as served:
-        assert get(served.url, "/pid/").status == 200
+        assert get(served.url + "/pid/").status == 200
         for number in range(50):
             served.process.send_signal(signal.SIGINT if number % 2 else signal.SIGTERM)
             time.sleep(0.02)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.health.cluster import PostgresCluster
+from tests.postgres import ThrowawayPostgres, find_bindir
 from tests.servers import REPO, base_env, run_python
 
 # Every part of this URL is distinctive, so that tests can look for it in bodies.
@@ -24,9 +24,12 @@ TELLTALES = ("Error", "Exception", "Traceback", "psycopg", "PoolTimeout", "refus
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[PostgresCluster]:
+def cluster() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL of the session's own with the distinctive role; stopping tests restart it."""
-    server = PostgresCluster()
+    bindir = find_bindir()
+    assert bindir is not None, "PostgreSQL's initdb/pg_ctl are not installed"
+    # 127.7.7.7 too: the distinctive host name of the health tests' URLs.
+    server = ThrowawayPostgres(bindir, addresses=("127.7.7.7",), log_statements=True)
     try:
         server.start()
         with server.connect() as conn:
@@ -36,7 +39,7 @@ def cluster() -> Iterator[PostgresCluster]:
         server.remove()
 
 
-def database_url(cluster: PostgresCluster, name: str = DB_NAME, host: str = DB_HOST) -> str:
+def database_url(cluster: ThrowawayPostgres, name: str = DB_NAME, host: str = DB_HOST) -> str:
     """Return the distinctive URL of database ``name`` on ``cluster``."""
     return f"postgres://{DB_USER}:{DB_PASSWORD}@{host}:{cluster.port}/{name}"
 
@@ -62,7 +65,7 @@ def manage(env: dict[str, str], *command: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_db(cluster: PostgresCluster) -> str:
+def demo_db(cluster: ThrowawayPostgres) -> str:
     """The demo's database on ``cluster``, migrated and seeded, owned by the distinctive user."""
     with cluster.connect() as conn:
         conn.execute(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")

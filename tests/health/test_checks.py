@@ -25,8 +25,8 @@ from prodready.health import (
 )
 from prodready.health.base import Observation
 from prodready.health.render import seed_body
-from tests.health.cluster import PostgresCluster
 from tests.health.conftest import DB_USER, database_url, demo_env, scenario
+from tests.postgres import ThrowawayPostgres
 from tests.servers import REDIS_HOST, REDIS_PORT, REPO, RedisServer, free_port
 
 SHARED_REDIS = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
@@ -76,7 +76,7 @@ def test_redis_url_is_not_in_the_repr() -> None:
 
 
 @pytest.mark.integration
-def test_migrations_check_fails_until_the_database_is_migrated(cluster: PostgresCluster) -> None:
+def test_migrations_check_fails_until_the_database_is_migrated(cluster: ThrowawayPostgres) -> None:
     name = "db_unmigrated_q7"
     with cluster.connect() as conn:
         conn.execute(f"CREATE DATABASE {name} OWNER {DB_USER}")
@@ -88,7 +88,7 @@ def test_migrations_check_fails_until_the_database_is_migrated(cluster: Postgres
 
 
 def test_migrations_check_never_waits_on_an_exhausted_pool(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     # Right after start-up, requests may hold every pooled connection; readiness
     # must still answer from a connection of its own, within its budget.

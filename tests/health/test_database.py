@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.health.cluster import PostgresCluster
 from tests.health.conftest import database_url, demo_env, scenario
+from tests.postgres import ThrowawayPostgres
 from tests.proxy import HungServer
 
 pytestmark = pytest.mark.integration
@@ -14,7 +14,7 @@ POOL_MEASUREMENTS = ["poolSize", "poolAvailable", "requestsWaiting", "poolMax"]
 
 
 def test_native_pool_is_used_and_its_statistics_reported(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     facts = scenario("pooled", demo_env(database_url(cluster), DB_POOL_MODE="native"))
     first, second = facts["results"]
@@ -29,7 +29,7 @@ def test_native_pool_is_used_and_its_statistics_reported(
 
 
 def test_exhausted_pool_warns_after_asking_the_server_directly(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     since = cluster.log_size()
     facts = scenario("exhausted", demo_env(database_url(cluster), DB_POOL_MODE="native"))
@@ -44,7 +44,7 @@ def test_exhausted_pool_warns_after_asking_the_server_directly(
 
 
 def test_stuck_query_times_out_and_never_leaks_its_pooled_connection(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     env = demo_env(
         database_url(cluster), DB_POOL_MODE="native", DB_POOL_MIN_SIZE="1", DB_POOL_MAX_SIZE="1"
@@ -74,7 +74,7 @@ def test_hung_server_times_out_with_one_thread_and_one_connection_attempt_at_a_t
     assert peak == 1
 
 
-def test_direct_connection_without_a_pool(cluster: PostgresCluster, demo_db: str) -> None:
+def test_direct_connection_without_a_pool(cluster: ThrowawayPostgres, demo_db: str) -> None:
     since = cluster.log_size()
     env = demo_env(database_url(cluster), DB_POOL_MODE="persistent")
     facts = scenario("checks", env, names=["DatabaseCheck"])
@@ -86,7 +86,7 @@ def test_direct_connection_without_a_pool(cluster: PostgresCluster, demo_db: str
 
 
 def test_demo_items_in_db_reads_the_planner_estimate_once_analyzed(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     since = cluster.log_size()
     facts = scenario("items_estimate", demo_env(database_url(cluster), DB_POOL_MODE="off"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 
 from prodready.health.middleware import ProbeMiddleware
+from tests.asgi_request import asgi_get_now
 from tests.health.fakes import recording
 
 POD_IP = "10.42.0.7"
@@ -36,30 +36,10 @@ def strict_site() -> Iterator[None]:
 
 def _get_async(path: str, host: str) -> int:
     """GET through Django's ASGI handler with exactly this Host (AsyncClient adds its own)."""
-    messages: list[dict[str, object]] = []
-    body_sent = False
-    never = asyncio.Event()
-
-    async def receive() -> dict[str, object]:
-        nonlocal body_sent
-        if not body_sent:
-            body_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await never.wait()  # the client stays connected
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, object]) -> None:
-        messages.append(message)
-
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", host.encode())], "client": ("10.42.0.1", 40000),
-        "server": (POD_IP, 8000),
-    }  # fmt: skip
-    asyncio.run(ASGIHandler()(scope, receive, send))
-    (start,) = [m for m in messages if m["type"] == "http.response.start"]
-    return int(start["status"])  # type: ignore[call-overload]
+    answer = asgi_get_now(
+        ASGIHandler(), path, host=host, client=("10.42.0.1", 40000), server=(POD_IP, 8000)
+    )
+    return answer.status
 
 
 def _get_sync(path: str, host: str) -> int:

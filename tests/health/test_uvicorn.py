@@ -14,11 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.health.cluster import PostgresCluster
+from prodready_loadtest.app_servers import uvicorn
+from prodready_loadtest.client import Answer, get
+from prodready_loadtest.processes import Served
 from tests.health.conftest import TOKEN, assert_public, database_url, demo_env
-from tests.health.serving import Answer, Server, get, serve
+from tests.postgres import ThrowawayPostgres
 from tests.proxy import HungServer
-from tests.servers import RedisServer
+from tests.servers import DEMO_APP, RedisServer
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +30,9 @@ HEALTH_JSON = {"Accept": "application/health+json"}
 
 
 @pytest.fixture(scope="module")
-def demo_server(cluster: PostgresCluster, demo_db: str) -> Iterator[Server]:
+def demo_server(cluster: ThrowawayPostgres, demo_db: str) -> Iterator[Served]:
     """The demo on the native pool with a 0.3 s cache period, shared by this module's tests."""
-    with serve(demo_env(database_url(cluster), HEALTH_CACHE_SECONDS="0.3")) as server:
+    with uvicorn(DEMO_APP, demo_env(database_url(cluster), HEALTH_CACHE_SECONDS="0.3")) as server:
         yield server
 
 
@@ -41,7 +43,7 @@ def _until(predicate: Callable[[], bool], seconds: float = 20) -> None:
         time.sleep(0.1)
 
 
-def _probe_all(server: Server) -> dict[str, Answer]:
+def _probe_all(server: Served) -> dict[str, Answer]:
     """Every probe endpoint in every form: plain, health+json, and with the token."""
     answers = {}
     for name in ("health", "readiness", "liveness"):
@@ -52,7 +54,7 @@ def _probe_all(server: Server) -> dict[str, Answer]:
     return answers
 
 
-def test_database_stopped_then_restarted(cluster: PostgresCluster, demo_server: Server) -> None:
+def test_database_stopped_then_restarted(cluster: ThrowawayPostgres, demo_server: Served) -> None:
     url = demo_server.url
     ready = get(f"{url}/api/readiness/")
     assert ready.status == 200
@@ -66,7 +68,7 @@ def test_database_stopped_then_restarted(cluster: PostgresCluster, demo_server: 
         cluster.start()
     time.sleep(0.35)
     after_restart = [get(f"{url}/api/readiness/") for _ in range(5)]
-    log = demo_server.log_text()
+    log = demo_server.text()
 
     # Readiness and health fail at once, the database reported failed.
     assert down["readiness"].status == 503
@@ -93,23 +95,23 @@ def test_database_stopped_then_restarted(cluster: PostgresCluster, demo_server: 
 
 
 def test_every_session_terminated_gives_no_false_failure(
-    cluster: PostgresCluster, demo_db: str, demo_server: Server
+    cluster: ThrowawayPostgres, demo_db: str, demo_server: Served
 ) -> None:
     _assert_terminations_go_unnoticed(cluster, demo_db, demo_server, pooled=True)
 
 
 def test_every_session_terminated_without_a_pool_gives_no_false_failure(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     # persistent is refused under ASGI (prodready.E001); off takes the same path
     # in the check: a connection of its own.
     env = demo_env(database_url(cluster), DB_POOL_MODE="off", HEALTH_CACHE_SECONDS="0.3")
-    with serve(env) as server:
+    with uvicorn(DEMO_APP, env) as server:
         _assert_terminations_go_unnoticed(cluster, demo_db, server, pooled=False)
 
 
 def _assert_terminations_go_unnoticed(
-    cluster: PostgresCluster, demo_db: str, server: Server, *, pooled: bool
+    cluster: ThrowawayPostgres, demo_db: str, server: Served, *, pooled: bool
 ) -> None:
     assert get(f"{server.url}/api/readiness/").status == 200
     answers = []
@@ -126,7 +128,7 @@ def test_hung_database_times_out_without_piling_up_threads_or_connections() -> N
     with HungServer() as hung:
         url = f"postgres://someone:secret@127.0.0.1:{hung.port}/app"
         env = demo_env(url, HEALTH_CACHE_SECONDS="0", HEALTH_TIMEOUT="0.3", DB_POOL_MIN_SIZE="1")
-        with serve(env) as server:
+        with uvicorn(DEMO_APP, env) as server:
             assert get(f"{server.url}/api/liveness/").status == 200
             first = get(f"{server.url}/api/readiness/")
             threads_after_first = server.threads()
@@ -152,10 +154,10 @@ def test_hung_database_times_out_without_piling_up_threads_or_connections() -> N
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_probe_storm_costs_one_select_per_process(
-    cluster: PostgresCluster, demo_db: str, workers: int
+    cluster: ThrowawayPostgres, demo_db: str, workers: int
 ) -> None:
     env = demo_env(database_url(cluster), HEALTH_CACHE_SECONDS="2", WEB_CONCURRENCY=str(workers))
-    with serve(env, workers=workers) as server:
+    with uvicorn(DEMO_APP, env, workers) as server:
         # Warm every worker up (pool, migrations, the items count), then wait
         # out the cache period.
         for _ in range(20 * workers):
@@ -180,12 +182,14 @@ def test_probe_storm_costs_one_select_per_process(
     assert backends_after == backends_before
 
 
-def test_redis_stopped_fails_the_cache_not_liveness(cluster: PostgresCluster, demo_db: str) -> None:
+def test_redis_stopped_fails_the_cache_not_liveness(
+    cluster: ThrowawayPostgres, demo_db: str
+) -> None:
     with RedisServer() as redis_server:
         env = demo_env(
             database_url(cluster), REDIS_URL=redis_server.url, HEALTH_CACHE_SECONDS="0.3"
         )
-        with serve(env) as server:
+        with uvicorn(DEMO_APP, env) as server:
             up = get(f"{server.url}/api/health/")
             redis_server.stop()
             time.sleep(0.35)
@@ -205,7 +209,7 @@ def test_redis_stopped_fails_the_cache_not_liveness(cluster: PostgresCluster, de
 
 
 def test_pod_ip_probes_pass_host_and_tls_rules_under_the_prod_profile(
-    cluster: PostgresCluster, demo_db: str
+    cluster: ThrowawayPostgres, demo_db: str
 ) -> None:
     env = demo_env(
         database_url(cluster),
@@ -214,7 +218,7 @@ def test_pod_ip_probes_pass_host_and_tls_rules_under_the_prod_profile(
         ALLOWED_HOSTS="api.example.com",
     )
     pod = {"Host": "10.42.0.7:8000"}
-    with serve(env) as server:
+    with uvicorn(DEMO_APP, env) as server:
         probes = {
             f"{name}{slash}": get(f"{server.url}/api/{name}{slash}", pod)
             for name in ("readiness", "liveness")
@@ -238,7 +242,7 @@ def test_pod_ip_probes_pass_host_and_tls_rules_under_the_prod_profile(
     assert redirected.headers["Location"] == "https://api.example.com/api/items/"
 
 
-def test_health_json_under_uvicorn_reports_the_native_pool(demo_server: Server) -> None:
+def test_health_json_under_uvicorn_reports_the_native_pool(demo_server: Served) -> None:
     public = get(f"{demo_server.url}/api/health/", HEALTH_JSON)
     assert public.status == 200
     assert public.headers["Content-Type"] == "application/health+json"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from prodready_loadtest.checks import CheckResult, Outcome
-from tests.servers import PG_HOST, PG_PORT, PG_USER, REDIS_PORT, REPO, base_env
+from tests.servers import PG_HOST, PG_PORT, PG_USER, REDIS_PORT, base_env, run_command
 
 SERVERS = {
     "DATABASE_URL": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres",
@@ -17,15 +17,8 @@ SERVERS = {
 
 def prodready_loadtest(*args: str, reports: Path) -> subprocess.CompletedProcess[str]:
     """Run ``prodready loadtest ARGS`` on the test servers; return what it printed."""
-    return subprocess.run(
-        [sys.executable, "-m", "prodready.cli", "loadtest", *args, "--reports", str(reports)],
-        env=base_env(**SERVERS),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=REPO,
-    )
+    command = [sys.executable, "-m", "prodready.cli", "loadtest", *args, "--reports", str(reports)]
+    return run_command(command, base_env(**SERVERS), timeout=300)
 
 
 def checks(output: str) -> dict[str, CheckResult]:

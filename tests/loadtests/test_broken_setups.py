@@ -16,17 +16,18 @@ from pathlib import Path
 import pytest
 import redis
 
+from prodready_loadtest.app_servers import uvicorn
 from prodready_loadtest.prepare import prepare_database
 from prodready_loadtest.scenarios import LOAD_RULES
 from tests.loadtests.runs import checks, prodready_loadtest
 from tests.servers import (
+    DEMO_APP,
     REDIS_PORT,
     REPO,
     base_env,
     database_url,
     temporary_database,
     unique_prefix,
-    uvicorn_server,
 )
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,8 @@ def _pool_off_under_standalone_locust(output: Path) -> subprocess.CompletedProce
             DJANGO_SETTINGS_MODULE="demo.settings",
         )
         prepare_database(env, items=200, tokens=0)
-        with uvicorn_server(env, workers=2) as (url, _):
+        with uvicorn(DEMO_APP, env, 2, lifespan="off") as served:
+            url = served.url
             return subprocess.run(
                 [
                     sys.executable,

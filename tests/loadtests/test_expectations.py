@@ -71,7 +71,7 @@ def test_tokens_and_their_count() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("WEB_CONCURRENCY", "two", "WEB_CONCURRENCY='two' is not a whole number"),
+        ("WEB_CONCURRENCY", "two", "WEB_CONCURRENCY='two' is not valid; expected a whole number"),
         ("RATELIMIT_RULES", "GET /api/ lots", "RATELIMIT_RULES: rule 1"),
     ],
     ids=["number", "rules"],
@@ -79,3 +79,21 @@ def test_tokens_and_their_count() -> None:
 def test_malformed_values_are_named(name: str, value: str, message: str) -> None:
     with pytest.raises(ExpectationError, match=message):
         read_expectations(_env(**{name: value}))
+
+
+@pytest.mark.parametrize(
+    ("raw", "enabled"), [("off", False), ("no", False), ("on", True), ("", True)]
+)
+def test_booleans_and_defaults_are_read_as_the_app_reads_them(raw: str, enabled: bool) -> None:
+    # The profile model parses them (pydantic's bool) and gives the defaults.
+    assert read_expectations(_env(RATELIMIT_ENABLED=raw)).ratelimit_enabled is enabled
+
+
+def test_the_postgres_schemes_are_django_environs() -> None:
+    import environ
+
+    from prodready.settings.database import is_postgres
+    from prodready.settings.profiles import POSTGRES_SCHEMES
+
+    table = environ.Env.DB_SCHEMES
+    assert {s for s, engine in table.items() if is_postgres({"ENGINE": engine})} == POSTGRES_SCHEMES

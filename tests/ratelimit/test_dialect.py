@@ -148,5 +148,7 @@ def test_unimportable_view_or_key_is_a_system_check_error() -> None:
     with override_settings(RATELIMIT_VIEW="tests.ratelimit.urls.no_such_view"):
         messages = check_ratelimit_imports()
     assert [m.id for m in messages] == ["prodready.E007", "prodready.E007"]
-    assert messages[0].msg.startswith("RATELIMIT_VIEW: 'tests.ratelimit.urls.no_such_view'")
+    assert messages[0].msg.startswith(
+        "RATELIMIT_VIEW: the view 'tests.ratelimit.urls.no_such_view' could not be imported"
+    )
     assert "no_such_key" in messages[1].msg

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from prodready.ratelimit import Rate, RuleError, parse_rules
@@ -91,3 +93,27 @@ def test_bad_rule_names_the_rule_and_the_piece(text: str, message: str) -> None:
     with pytest.raises(RuleError) as info:
         parse_rules(text)
     assert str(info.value) == message
+
+
+def test_the_rules_are_parsed_once_for_validation_and_the_middleware(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.test import override_settings
+
+    from prodready import load_profile
+    from prodready.ratelimit import rules
+    from prodready.ratelimit.process import get_rules
+
+    calls: list[str] = []
+    original = rules.parse_rule
+    monkeypatch.setattr(
+        rules, "parse_rule", lambda text, i=1: calls.append(text) or original(text, i)
+    )
+    text = f"GET /once-{tmp_path.name}/ 5/m ip; POST /once-{tmp_path.name}/ 1/m"
+    profile = load_profile(
+        {"RATELIMIT_RULES": text, "PRODREADY_SECRETS_DIR": str(tmp_path)}, base_dir=tmp_path
+    )
+    with override_settings(PRODREADY=profile.django_settings()["PRODREADY"]):
+        served = get_rules()
+    assert len(calls) == 2  # two rules, each parsed once
+    assert served is parse_rules(text)

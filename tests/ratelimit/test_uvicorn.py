@@ -7,11 +7,8 @@ import os
 import random
 import secrets
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,18 +18,12 @@ import pytest
 import redis
 import urllib3
 
-from prodready_loadtest.burst import burst, statuses
-from prodready_loadtest.processes import stop_process
+from prodready_loadtest.app_servers import uvicorn
+from prodready_loadtest.burst import burst, cpu_hogs, statuses
+from prodready_loadtest.client import get
+from prodready_loadtest.processes import free_port, start_server
 from tests.ratelimit.conftest import REDIS_URL
-from tests.servers import (
-    REPO,
-    RedisServer,
-    base_env,
-    free_port,
-    unique_prefix,
-    uvicorn_server,
-    wait_for_port,
-)
+from tests.servers import DEMO_APP, REPO, RedisServer, base_env, unique_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -63,20 +54,12 @@ def _staging(prefix: str, **extra: str) -> dict[str, str]:
 
 
 def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback only)
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
+    return get(url).status
 
 
 def _counted(url: str) -> bool:
     """Tell whether the limiter counted this request (it then sends RateLimit)."""
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback only)
-            return "RateLimit" in response.headers
-    except urllib.error.HTTPError as err:
-        return "RateLimit" in err.headers
+    return "RateLimit" in get(url).headers
 
 
 def _burst(urls: list[str], total: int) -> Counter[int]:
@@ -98,8 +81,8 @@ def _cleanup(prefix: str) -> None:
 
 def test_two_workers_admit_exactly_100_of_300(prefix: str) -> None:
     try:
-        with uvicorn_server(_env(prefix, WEB_CONCURRENCY="2"), workers=2) as (url, _):
-            counts = _burst([f"{url}/api/ok/"], 300)
+        with uvicorn(DEMO_APP, _env(prefix, WEB_CONCURRENCY="2"), 2, lifespan="off") as served:
+            counts = _burst([f"{served.url}/api/ok/"], 300)
     finally:
         _cleanup(prefix)
     assert counts == Counter({200: 100, 429: 200})
@@ -108,10 +91,10 @@ def test_two_workers_admit_exactly_100_of_300(prefix: str) -> None:
 def test_two_instances_sharing_redis_admit_exactly_100_of_300(prefix: str) -> None:
     try:
         with (
-            uvicorn_server(_env(prefix)) as (first, _),
-            uvicorn_server(_env(prefix)) as (second, _),
+            uvicorn(DEMO_APP, _env(prefix), lifespan="off") as first,
+            uvicorn(DEMO_APP, _env(prefix), lifespan="off") as second,
         ):
-            counts = _burst([f"{first}/api/ok/", f"{second}/api/ok/"], 300)
+            counts = _burst([f"{first.url}/api/ok/", f"{second.url}/api/ok/"], 300)
     finally:
         _cleanup(prefix)
     assert counts == Counter({200: 100, 429: 200})
@@ -141,7 +124,8 @@ def test_redis_outage_and_recovery(prefix: str, fail_open: str, outage_status: i
         env = _env(
             prefix, store.url, RATELIMIT_FAIL_OPEN=fail_open, RATELIMIT_RULES="GET /api/ 5/h ip"
         )
-        with uvicorn_server(env) as (url, log):
+        with uvicorn(DEMO_APP, env, lifespan="off") as served:
+            url, log = served.url, served.log
             before = [_get(f"{url}/api/ok/") for _ in range(6)]
             store.stop()
             during = [_get(f"{url}/api/ok/") for _ in range(30)]
@@ -162,7 +146,8 @@ def test_redis_outage_and_recovery(prefix: str, fail_open: str, outage_status: i
 def test_hung_redis_is_given_up_on_and_the_policy_applies(prefix: str) -> None:
     with RedisServer() as store:
         env = _env(prefix, store.url, RATELIMIT_FAIL_OPEN="false")
-        with uvicorn_server(env) as (url, log):
+        with uvicorn(DEMO_APP, env, lifespan="off") as served:
+            url, log = served.url, served.log
             assert _get(f"{url}/api/ok/") == 200
             assert store.process is not None
             os.kill(store.process.pid, signal.SIGSTOP)  # accepts, never answers
@@ -179,16 +164,8 @@ def test_hung_redis_is_given_up_on_and_the_policy_applies(prefix: str) -> None:
 @pytest.fixture
 def saturated_cpu() -> Iterator[None]:
     """Keep every core busy with other processes, as a noisy neighbour would."""
-    hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        for _ in range((os.cpu_count() or 2) + 1)
-    ]
-    try:
+    with cpu_hogs((os.cpu_count() or 2) + 1):
         yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
 
 
 BURSTS = 20
@@ -201,13 +178,13 @@ def test_simultaneous_bursts_admit_exactly_the_limit_with_default_settings(prefi
     # accepts connections, the CPU saturated, and every setting the default.
     rounds: list[Counter[int]] = []
     try:
-        with uvicorn_server(
-            _staging(prefix, WEB_CONCURRENCY="2"), workers=2, lifespan="on", settle=False
-        ) as (url, log):
+        with uvicorn(
+            DEMO_APP, _staging(prefix, WEB_CONCURRENCY="2"), 2, lifespan="on", started=False
+        ) as served:
             for _ in range(BURSTS):
-                rounds.append(statuses(asyncio.run(burst(f"{url}/api/ok/", 300))))
+                rounds.append(statuses(asyncio.run(burst(f"{served.url}/api/ok/", 300))))
                 _cleanup(prefix)
-            warnings = _warnings(log)
+            warnings = _warnings(served.log)
     finally:
         _cleanup(prefix)
     assert rounds == [Counter({200: 100, 429: 200})] * BURSTS
@@ -218,12 +195,7 @@ def _spoofed(url: str, n: int) -> Counter[int]:
     answers = []
     for _ in range(n):
         forged = f"203.0.113.{random.randrange(1, 255)}, 198.51.100.{random.randrange(1, 255)}"
-        request = urllib.request.Request(url, headers={"X-Forwarded-For": forged})  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
-                answers.append(int(response.status))
-        except urllib.error.HTTPError as err:
-            answers.append(int(err.code))
+        answers.append(get(url, headers={"X-Forwarded-For": forged}).status)
     return Counter(answers)
 
 
@@ -233,9 +205,9 @@ def test_forwarded_for_from_a_loopback_peer_never_picks_the_key_under_uvicorn_de
     # uvicorn's defaults: --proxy-headers on, trusting 127.0.0.1; lifespan auto.
     env = _env(prefix, RATELIMIT_RULES="GET /api/ 5/h ip")
     try:
-        with uvicorn_server(env, lifespan="auto") as (url, log):
-            counts = _spoofed(f"{url}/api/ok/", 20)
-            text = log.read_text(encoding="utf-8", errors="replace")
+        with uvicorn(DEMO_APP, env, lifespan="auto") as served:
+            counts = _spoofed(f"{served.url}/api/ok/", 20)
+            text = served.text()
     finally:
         _cleanup(prefix)
     assert counts == Counter({200: 5, 429: 15})
@@ -253,13 +225,12 @@ def test_forwarded_for_never_picks_the_key_under_prodready_demo(
         RATELIMIT_KEY_PREFIX=prefix,
     )
     command = [sys.executable, "-m", "prodready.cli", "demo", "--port", str(port)]
-    with (tmp_path / "demo.log").open("wb") as sink:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=sink, stderr=sink)
+    served = start_server(command, env, port, log=tmp_path / "demo.log", cwd=REPO)
     try:
-        wait_for_port(port, timeout=60)
-        counts = _spoofed(f"http://127.0.0.1:{port}/api/items/", 20)
+        served.wait_listening(timeout=60)
+        counts = _spoofed(f"{served.url}/api/items/", 20)
     finally:
-        stop_process(process)
+        served.stop()
         _cleanup(prefix)
     assert counts == Counter({200: 5, 429: 15})
 
@@ -272,7 +243,8 @@ def test_a_client_that_waits_retry_after_is_admitted_on_its_first_retry(prefix: 
         total=1, status_forcelist=[429], respect_retry_after_header=True, backoff_factor=0
     )
     try:
-        with uvicorn_server(env) as (url, _), urllib3.PoolManager() as http:
+        with uvicorn(DEMO_APP, env, lifespan="off") as served, urllib3.PoolManager() as http:
+            url = served.url
             # Start just after both windows opened (they are aligned on the epoch).
             time.sleep(4 - time.time() % 4 + 0.05)
             first = [http.request("GET", f"{url}/api/ok/", retries=False).status for _ in "ab"]

@@ -8,16 +8,20 @@ when the block ends, even when the body raises or the user presses Ctrl-C.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from prodready_loadtest.processes import ServerError, free_port, log_tail, stop_process
+from prodready_loadtest.client import status
+from prodready_loadtest.processes import (
+    Served,
+    ServerError,
+    free_port,
+    log_tail,
+    start_server,
+)
 
 # What the servers log once a worker serves: uvicorn with and without lifespan, gunicorn.
 STARTUP_COMPLETE = "Application startup complete."
@@ -25,14 +29,77 @@ SERVER_STARTED = "Started server process"
 GUNICORN_WORKER_BOOTED = "Booting worker with pid"
 
 
-def _get_status(url: str) -> int | None:
+def uvicorn_command(
+    app: str,
+    port: int,
+    workers: int = 1,
+    *,
+    lifespan: Literal["on", "off", "auto"] = "on",
+    options: Sequence[str] = (),
+) -> list[str]:
+    """Return the command line that serves ``app`` under uvicorn on 127.0.0.1:``port``."""
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--lifespan", lifespan, "--no-access-log", *options,
+    ]  # fmt: skip
+
+
+def start_uvicorn(
+    app: str,
+    env: Mapping[str, str],
+    workers: int = 1,
+    *,
+    lifespan: Literal["on", "off", "auto"] = "on",
+    options: Sequence[str] = (),
+    log: Path | None = None,
+    cwd: Path | None = None,
+    group: bool = True,
+) -> Served:
+    """Start uvicorn serving ``app``; return at once (see :func:`uvicorn` to wait)."""
+    port = free_port()
+    command = uvicorn_command(app, port, workers, lifespan=lifespan, options=options)
+    return start_server(command, env, port, log=log, cwd=cwd, group=group)
+
+
+def wait_started(served: Served, workers: int, lifespan: str, timeout: float = 60) -> None:
+    """Wait until every worker started serving (its ASGI start-up done) and the port listens."""
+    # With lifespan off (or auto without lifespan support) no start-up is logged.
+    mark = STARTUP_COMPLETE if lifespan == "on" else SERVER_STARTED
+    served.wait_logged(mark, count=workers, timeout=timeout)
+    served.wait_listening(timeout=timeout)
+
+
+@contextlib.contextmanager
+def uvicorn(
+    app: str,
+    env: Mapping[str, str],
+    workers: int = 1,
+    *,
+    started: bool = True,
+    graceful: bool = False,
+    **launch: Any,
+) -> Iterator[Served]:
+    """Serve ``app`` under uvicorn; stop it (and its workers) when the block ends.
+
+    Args:
+        app: The ASGI application, ``module:attribute``.
+        env: The server's whole environment.
+        workers: uvicorn's ``--workers``.
+        started: Wait until every worker serves; with False, only until the
+            port accepts connections (the first burst after a start).
+        graceful: Stop with SIGTERM (workers drain) rather than SIGKILL.
+        **launch: :func:`start_uvicorn`'s options (``lifespan``, ``options``, ``cwd``).
+    """
+    served = start_uvicorn(app, env, workers, **launch)
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (http://127.0.0.1 only)
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-    except OSError:
-        return None
+        if started:
+            wait_started(served, workers, launch.get("lifespan", "on"))
+        else:
+            served.wait_listening()
+        yield served
+    finally:
+        served.stop(graceful=graceful)
 
 
 @contextlib.contextmanager
@@ -52,27 +119,23 @@ def _serving(
     ``ready_path`` answers 200. The server gets SIGTERM at the end, so that
     each worker drains and closes its pools.
     """
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, env=dict(env), stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT
-        )
+    served = start_server(command, env, port, log=log)
     try:
         deadline = time.monotonic() + timeout
-        while not started(log_tail(log, 1_000_000)) or _get_status(base + ready_path) != 200:
-            if process.poll() is not None:
-                status = process.returncode
+        while not started(served.text()) or status(served.url + ready_path) != 200:
+            if served.process.poll() is not None:
+                code = served.process.returncode
                 raise ServerError(
-                    f"{name} exited with status {status}; its log ends:\n{log_tail(log)}"
+                    f"{name} exited with status {code}; its log ends:\n{log_tail(log)}"
                 )
             if time.monotonic() > deadline:
                 raise ServerError(
                     f"{name} was not ready after {timeout:.0f} s; its log ends:\n{log_tail(log)}"
                 )
             time.sleep(0.1)
-        yield base
+        yield served.url
     finally:
-        stop_process(process)
+        served.stop()
 
 
 def running_uvicorn(
@@ -93,24 +156,8 @@ def running_uvicorn(
     """
     port = free_port()
     mark = STARTUP_COMPLETE if lifespan == "on" else SERVER_STARTED
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--lifespan",
-        lifespan,
-        "--no-access-log",
-        "--no-proxy-headers",
-        "--timeout-graceful-shutdown",
-        "10",
-    ]
+    options = ("--no-proxy-headers", "--timeout-graceful-shutdown", "10")
+    command = uvicorn_command(app, port, workers, lifespan=lifespan, options=options)
     return _serving(
         "uvicorn",
         command,

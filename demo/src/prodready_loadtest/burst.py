@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 # A status the client never gets from a server: the connection failed.
@@ -114,9 +115,16 @@ def main(argv: list[str] | None = None) -> int:
         "--hogs", type=int, default=0, help="busy processes that saturate the CPU meanwhile (0)"
     )
     args = parser.parse_args(argv)
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.hogs)]
-    try:
+    with cpu_hogs(args.hogs):
         return _run(args)
+
+
+@contextlib.contextmanager
+def cpu_hogs(count: int) -> Iterator[None]:
+    """Keep ``count`` busy processes running meanwhile, as noisy neighbours would."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
     finally:
         for hog in hogs:
             hog.kill()

@@ -2,11 +2,13 @@
 
 The locustfiles run with the app's environment: the same ``APP_PROFILE``,
 ``config_profiles/<profile>.env``, ``.env`` and secret files, in the same
-order of precedence (:func:`prodready.settings.sources.collect`). So
-``WEB_CONCURRENCY``, ``DB_POOL_MAX_SIZE``, ``RATELIMIT_RULES``... mean to the
-checks exactly what they mean to the app. Values are read without validating
-the whole profile, since a load generator need not hold the app's secrets,
-and without importing Django: Locust runs against any deployment.
+order of precedence (:func:`prodready.settings.sources.collect`), and each is
+validated with its default by the profile model itself
+(:func:`prodready.settings.profiles.read_variable`). So ``WEB_CONCURRENCY``,
+``DB_POOL_MAX_SIZE``, ``RATELIMIT_RULES``... mean to the checks exactly what
+they mean to the app. Values are read without validating the whole profile,
+since a load generator need not hold the app's secrets, and without importing
+Django: Locust runs against any deployment.
 
 Variables of the load tests themselves start with ``LOADTEST_`` (listed in
 docs/performance.md).
@@ -18,13 +20,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from prodready.ratelimit.rules import Rule, parse_rules
+from prodready.settings.profiles import POSTGRES_SCHEMES, pool_mode_in_force, read_variable
 from prodready.settings.sources import collect
 
-POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
-#: The app's variables the checks read (their defaults are below, where read).
+#: The app's variables the checks read (their defaults are the profile model's).
 APP_VARIABLES = (
     "DATABASE_URL",
     "DB_POOL_MODE",
@@ -101,19 +104,26 @@ def read_expectations(environ: Mapping[str, str] | None = None) -> Expectations:
     env = dict(os.environ if environ is None else environ)
     base = Path(env.get("PRODREADY_BASE_DIR") or Path.cwd())
     collected = collect(env, base, APP_VARIABLES, lambda profile: {})
-    app = {name: value.raw for name, value in collected.values.items()}
-    database_url = app.get("DATABASE_URL", "")
-    is_postgres = urlsplit(database_url).scheme in POSTGRES_SCHEMES
-    pool_mode = app.get("DB_POOL_MODE", "") or ("native" if is_postgres else "off")
+    raw = {name: value.raw for name, value in collected.values.items()}
+
+    def app(name: str) -> Any:
+        try:
+            return read_variable(name, raw.get(name))
+        except ValueError as err:
+            raise ExpectationError(str(err)) from None
+
+    database_url = str(raw.get("DATABASE_URL", ""))
+    is_postgres = urlsplit(database_url).scheme.lower() in POSTGRES_SCHEMES
+    pool_mode = pool_mode_in_force(raw.get("DB_POOL_MODE"), database_url)
     # Behind pgbouncer, DATABASE_URL names pgbouncer: sampling through it would
     # take one of the server connections being counted.
     direct = is_postgres and pool_mode != "pgbouncer"
     sample_url = env.get("LOADTEST_PG_URL") or (database_url if direct else None)
     dbname = urlsplit(database_url).path.lstrip("/") if is_postgres else ""
-    workers = _number(app, "WEB_CONCURRENCY", int, 1)
-    pool_max = _number(app, "DB_POOL_MAX_SIZE", int, 4)
+    workers: int = app("WEB_CONCURRENCY")
+    pool_max: int = app("DB_POOL_MAX_SIZE")
     try:
-        rules = parse_rules(app.get("RATELIMIT_RULES", ""))
+        rules = parse_rules(app("RATELIMIT_RULES"))
     except ValueError as err:
         raise ExpectationError(f"RATELIMIT_RULES: {err}") from err
     output = env.get("LOADTEST_OUTPUT_DIR")
@@ -124,11 +134,11 @@ def read_expectations(environ: Mapping[str, str] | None = None) -> Expectations:
         pool_max=pool_max,
         dbname=dbname or None,
         sample_url=sample_url,
-        redis_url=app.get("REDIS_URL") or None,
+        redis_url=raw.get("REDIS_URL") or None,
         rules=rules,
-        ratelimit_enabled=app.get("RATELIMIT_ENABLED", "true").lower() in ("1", "true", "yes"),
-        health_timeout=_number(app, "HEALTH_TIMEOUT", float, 0.8),
-        health_cache_seconds=_number(app, "HEALTH_CACHE_SECONDS", float, 1.0),
+        ratelimit_enabled=app("RATELIMIT_ENABLED"),
+        health_timeout=app("HEALTH_TIMEOUT"),
+        health_cache_seconds=app("HEALTH_CACHE_SECONDS"),
         pgbouncer_pool_size=_number(env, "LOADTEST_PGBOUNCER_POOL_SIZE", int, workers * pool_max),
         warmup=_number(env, "LOADTEST_WARMUP", float, 1.0),
         output_dir=Path(output) if output else None,

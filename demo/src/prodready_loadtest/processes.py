@@ -1,8 +1,10 @@
-"""The processes a load test starts: free ports, stopping them, pgbouncer in front of PostgreSQL.
+"""The process kit of the load tests and the test suite: servers started, watched, stopped.
 
-pgbouncer runs in a context manager that stops it, even when the body raises
-or the user presses Ctrl-C. The app servers (uvicorn, gunicorn) are in
-:mod:`prodready_loadtest.app_servers`.
+:func:`start_server` is the one place a server process is started:
+:class:`Served` gives its URL and log, waits for lines in the log, signals it
+and stops it. pgbouncer runs in a context manager that stops it, even when the
+body raises or the user presses Ctrl-C. The app servers (uvicorn, gunicorn)
+are in :mod:`prodready_loadtest.app_servers`.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prodready_loadtest.postgres import PgServer
@@ -86,6 +90,127 @@ def _listening(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
         return True
     return False
+
+
+@dataclass
+class Served:
+    """A server process :func:`start_server` started: its URL, log and process.
+
+    Attributes:
+        url: ``http://127.0.0.1:PORT``.
+        port: The port it was told to listen on.
+        log: Its stdout and stderr together.
+        process: The process started (uvicorn's or gunicorn's parent).
+        group: Whether it runs in a process group of its own (its workers with it).
+        own_log: Whether the log is removed when the server is stopped.
+    """
+
+    url: str
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes]
+    group: bool = False
+    own_log: bool = field(default=False, repr=False)
+
+    def text(self) -> str:
+        """Return everything the server logged so far."""
+        return log_tail(self.log, 100_000_000)
+
+    def wait_logged(self, line: str, count: int = 1, timeout: float = 30) -> None:
+        """Wait until ``line`` was logged ``count`` times.
+
+        Raises:
+            ServerError: when the process exits first, or after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while self.text().count(line) < count:
+            if self.process.poll() is not None:
+                raise ServerError(f"the server exited ({self.process.returncode}):\n{self.text()}")
+            if time.monotonic() > deadline:
+                raise ServerError(f"{line!r} not logged {count}× in {timeout} s:\n{self.text()}")
+            time.sleep(0.05)
+
+    def wait_listening(self, timeout: float = 30) -> None:
+        """Wait until the port accepts connections.
+
+        Raises:
+            ServerError: when the process exits first, or after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while not _listening(self.port):
+            if self.process.poll() is not None:
+                raise ServerError(f"the server exited ({self.process.returncode}):\n{self.text()}")
+            if time.monotonic() > deadline:
+                raise ServerError(f"nothing listens on {self.port} after {timeout} s")
+            time.sleep(0.05)
+
+    def threads(self) -> int:
+        """Return how many threads the (single) server process has now."""
+        return len(os.listdir(f"/proc/{self.process.pid}/task"))
+
+    def sigterm(self) -> None:
+        """Send SIGTERM to the server's main process, as Kubernetes does."""
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout: float) -> int:
+        """Wait for the server to exit; return its status."""
+        return self.process.wait(timeout=timeout)
+
+    def stop(self, graceful: bool = True) -> int:
+        """Stop the server: SIGTERM first when ``graceful`` (workers drain), else SIGKILL.
+
+        What is left of its process group is killed; its log is removed if
+        :func:`start_server` chose it. Returns the exit status.
+        """
+        status = stop_process(self.process) if graceful else None
+        if self.group:
+            # Killing the parent alone would leave its workers serving.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if status is None:
+            if self.process.poll() is None and not self.group:
+                self.process.kill()
+            status = self.process.wait(timeout=10)
+        if self.own_log:
+            self.log.unlink(missing_ok=True)
+        return status
+
+
+def start_server(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    port: int,
+    *,
+    log: Path | None = None,
+    cwd: Path | None = None,
+    group: bool = False,
+) -> Served:
+    """Start ``command`` (a server told to listen on 127.0.0.1:``port``); return at once.
+
+    Args:
+        command: The server's command line.
+        env: Its whole environment.
+        port: Where it listens.
+        log: Where its output goes; a file of its own, removed at :meth:`Served.stop`,
+            when omitted.
+        cwd: Its working directory.
+        group: Start it in a process group of its own, so that stopping it
+            stops its workers too whatever it does with signals.
+    """
+    own_log = log is None
+    if log is None:
+        log = Path(tempfile.gettempdir()) / f"prodready-server-{uuid.uuid4().hex[:8]}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            list(command),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=group,
+        )
+    return Served(f"http://127.0.0.1:{port}", port, log, process, group, own_log)
 
 
 @dataclass(frozen=True, slots=True)

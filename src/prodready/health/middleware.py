@@ -14,20 +14,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import async_to_sync
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, ResolverMatch, resolve, reverse
 
 from prodready.health.views import APP_NAME
+from prodready.middleware import DualMiddleware, GetResponse
 
 logger = logging.getLogger("prodready.health")
 URL_NAMES = ("health", "readiness", "liveness")
 
 
-class ProbeMiddleware:
+class ProbeMiddleware(DualMiddleware):
     """Answer the probe paths before host validation and the HTTPS redirect.
 
     The paths are found once, by reversing the ``prodready_health`` URL names
@@ -36,19 +35,9 @@ class ProbeMiddleware:
     reads neither the host nor the scheme.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase]
-        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
-    ) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         """Wrap ``get_response``, taking on its sync or async nature."""
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+        super().__init__(get_response)
         self._lock = threading.Lock()
         self._paths: frozenset[str] | None = None
 
@@ -82,20 +71,18 @@ class ProbeMiddleware:
         request.resolver_match = match
         return match
 
-    def __call__(self, request: HttpRequest) -> Any:
-        """Answer a probe, or pass the request on (sync path; async is ``__acall__``)."""
-        if self.async_mode:
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        """Answer a probe, or pass the request on (sync path)."""
         match = self._match(request)
         if match is None:
-            return self.get_response(request)
-        return async_to_sync(match.func)(request, *match.args, **match.kwargs)
+            return self.respond(request)
+        return async_to_sync(match.func)(request, *match.args, **match.kwargs)  # type: ignore[no-any-return]
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         """Answer a probe, or pass the request on, without blocking the event loop."""
         match = self._match(request)
         if match is None:
-            response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+            response: HttpResponseBase = await self.arespond(request)
             return response
         result: HttpResponseBase = await match.func(request, *match.args, **match.kwargs)
         return result

@@ -169,8 +169,8 @@ class FunctionKey(Key):
         return f"key:{digest(str(value))}"
 
 
-def import_key_function(path: str) -> Callable[..., Any]:
-    """Import the key function at ``path``.
+def import_callable(path: str, what: str) -> Callable[..., Any]:
+    """Import the callable at dotted ``path``; ``what`` names it in the error.
 
     Raises:
         ImportError: with a sentence, when the path leads nowhere or not to a callable.
@@ -180,10 +180,15 @@ def import_key_function(path: str) -> Callable[..., Any]:
     try:
         found = import_string(path)
     except ImportError as err:
-        raise ImportError(f"the rate-limit key '{path}' could not be imported: {err}") from None
+        raise ImportError(f"{what} '{path}' could not be imported: {err}") from None
     if not callable(found):
-        raise ImportError(f"the rate-limit key '{path}' is not a function")
+        raise ImportError(f"{what} '{path}' is not callable")
     return found  # type: ignore[no-any-return]
+
+
+def import_key_function(path: str) -> Callable[..., Any]:
+    """Import the key function at ``path`` (see :func:`import_callable`)."""
+    return import_callable(path, "the rate-limit key")
 
 
 def _takes_group(function: Callable[..., Any]) -> bool:

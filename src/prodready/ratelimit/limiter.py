@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from prodready.ratelimit.backends import Count, CounterBackend, Hit, StoreUnavailable
-from prodready.ratelimit.identity import TrustedProxies, address_key, client_address, user_key
+from prodready.ratelimit.identity import (
+    TrustedProxies,
+    address_key,
+    client_address,
+    parse_trusted_proxies,
+    user_key,
+)
 from prodready.ratelimit.rules import Rule
 
 logger = logging.getLogger("prodready.ratelimit")
@@ -161,22 +167,34 @@ class Limiter:
         trusted_proxies: X-Forwarded-For hops to trust, or the proxies' networks.
         fail_open: Allow (True) or refuse (False) requests when the store is down.
         ipv6_prefix: IPv6 clients are counted by this network size.
+
+    Each option left out takes the profile's default for its variable
+    (``RATELIMIT_KEY_PREFIX``, ``RATELIMIT_TRUSTED_PROXIES``...).
     """
 
     def __init__(
         self,
         backend: CounterBackend,
         *,
-        key_prefix: str = "rl",
-        trusted_proxies: TrustedProxies = 0,
-        fail_open: bool = True,
-        ipv6_prefix: int = 64,
+        key_prefix: str | None = None,
+        trusted_proxies: TrustedProxies | None = None,
+        fail_open: bool | None = None,
+        ipv6_prefix: int | None = None,
     ) -> None:
+        # What is not given is the profile's default (RATELIMIT_KEY_PREFIX...): one place.
+        from prodready.settings.profiles import default_of
+
         self.backend = backend
-        self.key_prefix = key_prefix
-        self.trusted_proxies = trusted_proxies
-        self.fail_open = fail_open
-        self.ipv6_prefix = ipv6_prefix
+        self.key_prefix = default_of("ratelimit_key_prefix") if key_prefix is None else key_prefix
+        self.trusted_proxies: TrustedProxies = (
+            parse_trusted_proxies(default_of("ratelimit_trusted_proxies"))
+            if trusted_proxies is None
+            else trusted_proxies
+        )
+        self.fail_open = default_of("ratelimit_fail_open") if fail_open is None else fail_open
+        self.ipv6_prefix = (
+            default_of("ratelimit_ipv6_prefix") if ipv6_prefix is None else ipv6_prefix
+        )
         self._outage = _Outage()
         self._plans: dict[tuple[RuleSet, str, str, str | None], _Plan | None] = {}
         self._rule_sets: dict[tuple[Rule, ...], RuleSet] = {}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
+from prodready.middleware import DualMiddleware, GetResponse
 from prodready.ratelimit.limiter import RuleSet
 from prodready.ratelimit.process import get_limiter, get_rules
 from prodready.ratelimit.responses import add_headers, arefusal, refusal
@@ -38,7 +37,7 @@ _Route = tuple[str | None, str, Any]
 _MISSING: Any = object()
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(DualMiddleware):
     """Count each request against the matching rules; answer 429 past a limit.
 
     Place it after the middleware that authenticates (``user`` keys need
@@ -46,18 +45,9 @@ class RateLimitMiddleware:
     (the health endpoints) are never limited.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(
-        self,
-        get_response: Callable[[HttpRequest], HttpResponseBase]
-        | Callable[[HttpRequest], Awaitable[HttpResponseBase]],
-    ) -> None:
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
+    def __init__(self, get_response: GetResponse) -> None:
+        """Wrap ``get_response``, taking on its sync or async nature."""
+        super().__init__(get_response)
         # The rules the routes were worked out for (the settings can change
         # under tests), and (method, path, urlconf) -> the rules that apply or
         # None. One attribute, replaced whole: a request still under the old
@@ -89,27 +79,25 @@ class RateLimitMiddleware:
         # (so that the limiter's per-client plans are shared too).
         return get_limiter().rule_set(matching)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        """Limit a request (sync path; the async path is ``__acall__``)."""
-        if self.async_mode:
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        """Limit a request (sync path)."""
         rule_set = self._rule_set(request)
         if rule_set is None:
-            return self.get_response(request)
+            return self.respond(request)
         decision = get_limiter().count(request, rule_set)
         if decision is None:
-            return self.get_response(request)
+            return self.respond(request)
         if not decision.allowed:
             return refusal(decision, request)
-        return add_headers(self.get_response(request), decision)  # type: ignore[arg-type]
+        return add_headers(self.respond(request), decision)
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         """Limit a request without blocking the event loop."""
         rule_set = self._rule_set(request)
         if rule_set is None:
-            return await self.get_response(request)  # type: ignore[no-any-return, misc]
+            return await self.arespond(request)
         decision = await get_limiter().acount(request, rule_set)
         if decision is not None and not decision.allowed:
             return await arefusal(decision, request)
-        response: HttpResponseBase = await self.get_response(request)  # type: ignore[misc]
+        response: HttpResponseBase = await self.arespond(request)
         return add_headers(response, decision) if decision is not None else response

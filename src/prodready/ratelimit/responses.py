@@ -16,8 +16,8 @@ from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
-from django.utils.module_loading import import_string
 
+from prodready.ratelimit.keys import import_callable
 from prodready.ratelimit.limiter import Decision
 
 #: The Django setting naming a view for refused requests (django-ratelimit's name).
@@ -87,13 +87,7 @@ def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseB
 
 @functools.lru_cache(maxsize=4)
 def _import_view(path: str) -> Callable[..., Any]:
-    try:
-        view = import_string(path)
-    except ImportError as err:
-        raise ImportError(f"'{path}' could not be imported: {err}") from None
-    if not callable(view):
-        raise ImportError(f"'{path}' is not a view")
-    return view  # type: ignore[no-any-return]
+    return import_callable(path, "the view")
 
 
 def refusal_view() -> Callable[..., Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -108,8 +109,12 @@ def parse_rule(text: str, position: int = 1) -> Rule:
     return Rule(prefix=prefix, rate=rate, key=keyer.spec, methods=methods, keyer=keyer)
 
 
+@functools.lru_cache(maxsize=32)
 def parse_rules(text: str) -> tuple[Rule, ...]:
     """Parse ``RATELIMIT_RULES``: rules separated by ``;``; blank rules are skipped.
+
+    Parsed once per process: the profile's validation and the middleware's
+    rules are the same objects (the result is remembered by its text).
 
     Raises:
         RuleError: for the first malformed rule.

@@ -66,15 +66,8 @@ def is_postgres(config: dict[str, Any]) -> bool:
 
 
 def resolve_pool_mode(profile: Profile) -> PoolMode:
-    """Return the pool mode in force for ``profile``."""
-    if profile.db_pool_mode is not None:
-        return profile.db_pool_mode
-    url = profile.database_url.get_secret_value() if profile.database_url else ""
-    try:
-        config = parse_database_url(url)
-    except ValueError:
-        return "off"
-    return "native" if is_postgres(config) else "off"
+    """Return the pool mode in force for ``profile`` (:meth:`Profile.resolved_pool_mode`)."""
+    return profile.resolved_pool_mode
 
 
 def database_problems(profile: Profile) -> list[Problem]:

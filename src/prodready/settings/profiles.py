@@ -4,11 +4,63 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, SecretStr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from prodready.settings.url_syntax import scheme_of
 
 PoolMode = Literal["native", "persistent", "pgbouncer", "off"]
 ProfileName = Literal["dev", "staging", "prod"]
+#: URL schemes django-environ maps to a PostgreSQL engine (a test holds this to its table).
+POSTGRES_SCHEMES = frozenset(
+    {"postgres", "postgresql", "psql", "pgsql", "postgis"}
+    | {"prometheus_postgresql", "prometheus_postgis"}
+)
+
+
+def pool_mode_in_force(explicit: str | None, database_url: str) -> PoolMode:
+    """Return the pool mode in force: ``explicit``, else native on PostgreSQL, else off.
+
+    Django-free, so that the load tests decide as the app does.
+    """
+    if explicit:
+        return explicit  # type: ignore[return-value]
+    return "native" if scheme_of(database_url).lower() in POSTGRES_SCHEMES else "off"
+
+
+def default_of(field: str) -> Any:
+    """Return the library default of the profile variable ``field`` (``ratelimit_timeout``...)."""
+    return Profile.model_fields[field].default
+
+
+def read_variable(variable: str, raw: str | None) -> Any:
+    """Validate one variable's raw value as the profile would; its default when unset or empty.
+
+    For readers of a few variables that need not hold the whole profile (the
+    load tests read ``WEB_CONCURRENCY``, ``HEALTH_TIMEOUT``... of a deployment).
+
+    Raises:
+        ValueError: naming the variable and the form it wants.
+    """
+    field = Profile.model_fields[variable.lower()]
+    if raw is None or not raw.strip():
+        return field.default
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
+        return adapter.validate_python(raw.strip())
+    except ValidationError:
+        meta = field_meta(variable)
+        raise ValueError(
+            f"{variable}={raw.strip()[:60]!r} is not valid; expected {meta['form']}"
+        ) from None
 
 
 def _split_commas(value: object) -> object:
@@ -317,9 +369,8 @@ class Profile(BaseSettings):
     @property
     def resolved_pool_mode(self) -> PoolMode:
         """The pool mode in force: the explicit one, else native on PostgreSQL, else off."""
-        from prodready.settings.database import resolve_pool_mode
-
-        return resolve_pool_mode(self)
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        return pool_mode_in_force(self.db_pool_mode, url)
 
 
 def variable(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import django
 
-from tests.servers import admin_conn, backend_pids
+from tests.servers import BackendPeak, admin_conn, backend_pids
 
 if TYPE_CHECKING:
     from tests.integration.pgapp.client import WsgiClient
@@ -72,14 +72,6 @@ def concurrent(threads: int, requests: int, sleep: float) -> dict[str, Any]:
     todo = list(range(requests))
     lock = threading.Lock()
     start = threading.Barrier(threads + 1, timeout=10)
-    done = threading.Event()
-    peak = 0
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, len(backend_pids(dbname)))
-            time.sleep(0.005)
 
     def work() -> None:
         start.wait()
@@ -92,19 +84,18 @@ def concurrent(threads: int, requests: int, sleep: float) -> dict[str, Any]:
             with lock:
                 answers.append(answer)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
+    with BackendPeak(dbname) as peak:
         workers = [threading.Thread(target=work) for _ in range(threads)]
         for worker in workers:
             worker.start()
         start.wait()
         for worker in workers:
             worker.join()
-    finally:
-        done.set()
-        sampler.join()
-    return {"answers": answers, "peak_backends": peak, "backends_after": len(backend_pids(dbname))}
+    return {
+        "answers": answers,
+        "peak_backends": peak.value,
+        "backends_after": len(backend_pids(dbname)),
+    }
 
 
 @scenario
