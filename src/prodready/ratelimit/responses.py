@@ -60,7 +60,7 @@ def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseB
     policy is the more specific) keeps them.
     """
     results = decision.results
-    if not results or "RateLimit" in response.headers:
+    if not results:
         return response
     if len(results) == 1:  # the common case, without the joins
         result = results[0]
@@ -75,13 +75,17 @@ def add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseB
         # Django's header setter re-encodes and checks every value for
         # newlines; these are ASCII we built ourselves, so they go straight
         # into its store (lower-cased name -> (name, value)), saving a few µs.
+        # (``"RateLimit" in response.headers`` would raise and catch a
+        # KeyError inside Django for every response that has none.)
         store = response.headers._store
     except AttributeError:  # pragma: no cover - a Django without the private store
-        response.headers["RateLimit-Policy"] = policy
-        response.headers["RateLimit"] = value
+        if "RateLimit" not in response.headers:
+            response.headers["RateLimit-Policy"] = policy
+            response.headers["RateLimit"] = value
     else:
-        store["ratelimit-policy"] = ("RateLimit-Policy", policy)
-        store["ratelimit"] = ("RateLimit", value)
+        if "ratelimit" not in store:
+            store["ratelimit-policy"] = ("RateLimit-Policy", policy)
+            store["ratelimit"] = ("RateLimit", value)
     return response
 
 
