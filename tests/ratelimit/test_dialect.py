@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -58,6 +59,15 @@ def test_a_callable_key_counts_what_it_returns_and_none_is_not_counted() -> None
     assert _codes(client, 2, "/keys/callable/?tenant=b") == [200, 200]
     # None: the rule does not apply to this request.
     assert _codes(client, 4, "/keys/callable/") == [200, 200, 200, 200]
+
+
+def test_a_key_that_raises_is_logged_and_counts_by_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, "prodready.ratelimit"):
+        codes = _codes(Client(), 3, "/keys/broken/")
+    assert codes == [200, 200, 429]  # never a 500, and still limited
+    assert "rate-limit key tests.ratelimit.urls.broken failed" in caplog.text
 
 
 def test_a_dotted_path_key_is_called_with_the_group_and_the_request() -> None:

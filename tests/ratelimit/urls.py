@@ -52,6 +52,15 @@ def tenant_of_group(group: str, request: HttpRequest) -> str:
     return f"{group}:{request.GET.get('tenant', '')}"
 
 
+def broken(request: HttpRequest) -> str:
+    raise AttributeError("the project's key has a bug")
+
+
+@ratelimit("2/m", key=broken)
+def by_broken_key(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("by-broken-key")
+
+
 @ratelimit("2/m", key="header:X-Api-Key")
 def by_header(request: HttpRequest) -> HttpResponse:
     return HttpResponse("by-header")
@@ -103,6 +112,7 @@ async def atoo_many(request: HttpRequest, exception: Ratelimited) -> HttpRespons
 
 urlpatterns = [
     path("keys/header/", by_header),
+    path("keys/broken/", by_broken_key),
     path("keys/callable/", by_callable),
     path("keys/path/", by_path),
     path("keys/shared/one/", shared_one),

@@ -9,7 +9,8 @@ A key turns a request into the identity its counter is kept under:
   else the address when the request has none;
 - a callable or a dotted path to one: ``key(request)`` or, as django-ratelimit
   calls it, ``key(group, request)``; it returns the identity as text, or
-  ``None`` (or ``""``) for a request the rule does not apply to.
+  ``None`` (or ``""``) for a request the rule does not apply to. A key that
+  raises is logged and the request is counted by its address.
 
 Values that come from the request are kept in the store as a digest, never as
 sent: an API key in a header is a secret.
@@ -21,10 +22,18 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import logging
 import re
 import threading
 from collections.abc import Callable
 from typing import Any, Literal
+
+from prodready.logs import RepeatsFilter
+
+# A key that fails on every request would log on every request: the first
+# failure, then one a minute with a count (RepeatsFilter).
+logger = logging.getLogger("prodready.ratelimit.keys")
+logger.addFilter(RepeatsFilter())
 
 #: The built-in kinds that need nothing but the address and the user.
 KeyKind = Literal["ip", "user", "user_or_ip"]
@@ -163,7 +172,13 @@ class FunctionKey(Key):
 
     def identity(self, request: Any, user: str | None, address: Address) -> str | None:
         function, with_group = self.function()
-        value = function(self.group, request) if with_group else function(request)
+        try:
+            value = function(self.group, request) if with_group else function(request)
+        except Exception:
+            # A bug in the project's key must not turn requests into 500s, nor
+            # switch the limit off: the request is counted by its address.
+            logger.exception("rate-limit key %s failed; counting the request by address", self.spec)
+            return address()
         if value is None or value == "":
             return ""
         return f"key:{digest(str(value))}"

@@ -362,6 +362,9 @@ class Profile(BaseSettings):
 
     def django_settings(self) -> dict[str, Any]:
         """Return the Django settings this profile implies, ready for ``globals().update()``."""
+        # Imported here because the builders import Django, and this module
+        # stays Django-free for the load tests. The builders know the model
+        # for type checking only: at run time imports go one way, model first.
         from prodready.settings.build import build_settings
 
         return build_settings(self)
