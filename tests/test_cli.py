@@ -164,6 +164,15 @@ def test_config_and_check_say_the_statement_timeout_is_not_sent_through_pgbounce
     assert native["notes"] == {}
 
 
+def test_hsts_variables_set_in_dev_are_said_to_apply_only_in_staging_and_prod() -> None:
+    shown = json.loads(_prodready("config", "--json", SECURE_HSTS_SECONDS="600").stdout)
+    assert shown["profile"] == "dev"
+    assert "not used in the dev profile" in shown["notes"]["SECURE_HSTS_SECONDS"]
+    checked = _prodready("check", SECURE_HSTS_PRELOAD="true")
+    assert "note: SECURE_HSTS_PRELOAD: not used in the dev profile" in checked.stdout
+    assert json.loads(_prodready("config", "--json").stdout)["notes"] == {}
+
+
 def test_version() -> None:
     result = _prodready("--version")
     assert result.returncode == 0

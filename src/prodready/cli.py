@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from prodready.commands import add_commands, missing_command
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import MASK, mask_url
-from prodready.settings.database import setting_notes
-from prodready.settings.loader import collect_sources, validate, warnings_of
+from prodready.settings.loader import collect_sources, setting_notes, validate, warnings_of
 from prodready.settings.profiles import SECRET_FIELDS, Profile, secret_fields, variable_names
 from prodready.settings.reference import reference_markdown
 

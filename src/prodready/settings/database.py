@@ -176,8 +176,8 @@ def _native_problems(profile: Profile) -> list[Problem]:
     return problems
 
 
-def setting_notes(profile: Profile) -> dict[str, str]:
-    """Return, per variable, what a valid value does not do in this profile."""
+def database_notes(profile: Profile) -> dict[str, str]:
+    """Return, per database variable, what a valid value does not do in this profile."""
     notes: dict[str, str] = {}
     if profile.db_statement_timeout and resolve_pool_mode(profile) == "pgbouncer":
         notes["DB_STATEMENT_TIMEOUT"] = (

@@ -17,9 +17,9 @@ from pydantic_core import ErrorDetails
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import remember
 from prodready.settings.cache import cache_problems
-from prodready.settings.database import SQLALCHEMY_VARIABLES, database_problems
+from prodready.settings.database import SQLALCHEMY_VARIABLES, database_notes, database_problems
 from prodready.settings.profiles import Profile, field_meta, secret_fields, variable_names
-from prodready.settings.security import security_problems
+from prodready.settings.security import security_notes, security_problems
 from prodready.settings.sources import PROFILE_DEFAULTS, Collected, Value, collect
 
 
@@ -162,6 +162,11 @@ def _cross_checks(profile: Profile) -> list[Problem]:
         + cache_problems(profile)
         + _ratelimit_problems(profile)
     )
+
+
+def setting_notes(profile: Profile) -> dict[str, str]:
+    """Return, per variable, what its valid value does not do in this profile."""
+    return {**database_notes(profile), **security_notes(profile)}
 
 
 def warnings_of(collected: Collected) -> list[Problem]:

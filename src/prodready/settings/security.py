@@ -136,6 +136,23 @@ def build_security(profile: Profile) -> dict[str, Any]:
     return settings
 
 
+def security_notes(profile: Profile) -> dict[str, str]:
+    """Return, per security variable, what a valid value does not do in this profile."""
+    if profile.app_profile != "dev":
+        return {}
+    set_in_dev = {
+        "SECURE_HSTS_SECONDS": profile.secure_hsts_seconds is not None,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": profile.secure_hsts_include_subdomains,
+        "SECURE_HSTS_PRELOAD": profile.secure_hsts_preload,
+    }
+    return {
+        name: "not used in the dev profile, which generates no HTTPS settings; "
+        "it applies in staging and prod"
+        for name, given in set_in_dev.items()
+        if given
+    }
+
+
 def proxy_ssl_header(value: str) -> tuple[str, str] | None:
     """Return ``SECURE_PROXY_SSL_HEADER`` for ``SECURE_PROXY_SSL_HEADER``'s value."""
     if value.lower() == "off":
