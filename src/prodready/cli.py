@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from prodready.commands import add_commands, missing_command
 from prodready.exceptions import ConfigurationError, Problem
 from prodready.masking import MASK, mask_url
+from prodready.masking import mask as mask_secrets
 from prodready.settings.loader import collect_sources, setting_notes, validate, warnings_of
 from prodready.settings.profiles import SECRET_FIELDS, Profile, secret_fields, variable_names
 from prodready.settings.reference import reference_markdown
@@ -47,11 +49,11 @@ def profile_model(path: str | None) -> type[Profile]:
         return Profile
     module_name, _, name = path.rpartition(".")
     try:
-        import importlib
-
         found = getattr(importlib.import_module(module_name), name) if module_name else None
     except Exception as err:  # the project's own module: any error is its own
-        raise SetupError(f"the profile model '{path}' could not be imported: {err!r}") from None
+        raise SetupError(
+            mask_secrets(f"the profile model '{path}' could not be imported: {err!r}")
+        ) from None
     if not (isinstance(found, type) and issubclass(found, Profile)):
         raise SetupError(f"'{path}' is not a subclass of prodready.Profile")
     return found

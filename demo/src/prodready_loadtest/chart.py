@@ -131,29 +131,24 @@ def draw_backends(axes: Axes, comparison: Comparison, rounds: int) -> None:
             drawstyle="steps-post",
         )
     limit = options.connection_limit
-    axes.axhline(bound, linestyle=":", color="black", linewidth=0.8)
-    axes.axhline(limit, linestyle=":", color="#e76f51", linewidth=0.8)
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.9}
-    # Both labels sit above their lines, clear of the modes' lines below them.
-    axes.annotate(
-        f"bound: WEB_CONCURRENCY × DB_POOL_MAX_SIZE = {bound}",
-        (0, bound),
-        xytext=(4, 8),
-        textcoords="offset points",
-        fontsize=8,
-        bbox=box,
-        zorder=5,
+    lines = (
+        (bound, f"bound: WEB_CONCURRENCY × DB_POOL_MAX_SIZE = {bound}", "black", 8),
+        (limit, f"the run's role connection limit ({limit})", "#e76f51", 4),
     )
-    axes.annotate(
-        f"the run's role connection limit ({limit})",
-        (0, limit),
-        xytext=(4, 4),
-        textcoords="offset points",
-        fontsize=8,
-        color="#e76f51",
-        bbox=box,
-        zorder=5,
-    )
+    for value, label, colour, lift in lines:
+        axes.axhline(value, linestyle=":", color=colour, linewidth=0.8)
+        # Each label sits above its line, clear of the modes' lines below it.
+        axes.annotate(
+            label,
+            (0, value),
+            xytext=(4, lift),
+            textcoords="offset points",
+            fontsize=8,
+            color=colour,
+            bbox=box,
+            zorder=5,
+        )
     axes.set_title(
         "App backends on PostgreSQL, sampled every 0.5 s"
         + (" (last round)" if rounds > 1 else "")

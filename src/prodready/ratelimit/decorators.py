@@ -21,7 +21,7 @@ from prodready.ratelimit.keys import Key, parse_key
 from prodready.ratelimit.limiter import Decision, RuleSet
 from prodready.ratelimit.middleware import EXEMPT_ATTRIBUTE
 from prodready.ratelimit.process import get_limiter
-from prodready.ratelimit.rate import parse_rate
+from prodready.ratelimit.rate import Rate, parse_rate
 from prodready.ratelimit.responses import add_headers, arefusal, refusal
 from prodready.ratelimit.rules import Rule
 
@@ -46,12 +46,11 @@ def _methods(
     return frozenset(m.strip().upper() for m in names if m.strip())
 
 
-def _rule(rate: str, key: KeySpec, methods: frozenset[str], group: str) -> RuleSet:
-    parsed = parse_rate(rate)
-    keyer = parse_key(key, group)
-    name = f"{group}-{parsed}-{keyer.spec}".replace(" ", "")
+def _rule(rate: Rate, key: KeySpec, methods: frozenset[str], group: str) -> RuleSet:
+    keyer = parse_key(key, group)  # a key function gets this rule's group
+    name = f"{group}-{rate}-{keyer.spec}".replace(" ", "")
     return RuleSet(
-        (Rule(prefix="/", rate=parsed, key=keyer.spec, methods=methods, name=name, keyer=keyer),)
+        (Rule(prefix="/", rate=rate, key=keyer.spec, methods=methods, name=name, keyer=keyer),)
     )
 
 
@@ -84,12 +83,14 @@ def ratelimit(
             ``methods`` and ``method``.
     """
     wanted = _methods(methods, method)
-    parse_rate(rate)  # refused at import time, not at the first request
+    # Refused here, at import time, not at the first request.
+    parsed = parse_rate(rate)
     parse_key(key)
 
     def decorate(view: View) -> View:
         # Worked out once, here, rather than on every request.
-        rule_set = _rule(rate, key, wanted, group or f"view-{view.__module__}.{view.__qualname__}")
+        name = group or f"view-{view.__module__}.{view.__qualname__}"
+        rule_set = _rule(parsed, key, wanted, name)
         rule = rule_set.rules[0]
 
         def applies(request: Any) -> bool:
@@ -160,9 +161,8 @@ def is_ratelimited(
     Raises:
         ValueError: for a malformed rate or key.
     """
-    rule_set = _shared_rule_set(rate, key, group, _methods(methods, method))
-    matches = rule_set.rules[0].matches(request.method, request.path_info)
-    return _limited(request, get_limiter().count(request, rule_set) if matches else None)
+    rule_set = _applying(request, rate, key, group, _methods(methods, method))
+    return _limited(request, get_limiter().count(request, rule_set) if rule_set else None)
 
 
 async def ais_ratelimited(
@@ -175,9 +175,8 @@ async def ais_ratelimited(
     method: str | Iterable[str] | None = None,
 ) -> bool:
     """Like :func:`is_ratelimited`, for async views: it does not block the event loop."""
-    rule_set = _shared_rule_set(rate, key, group, _methods(methods, method))
-    matches = rule_set.rules[0].matches(request.method, request.path_info)
-    return _limited(request, await get_limiter().acount(request, rule_set) if matches else None)
+    rule_set = _applying(request, rate, key, group, _methods(methods, method))
+    return _limited(request, await get_limiter().acount(request, rule_set) if rule_set else None)
 
 
 def _limited(request: Any, decision: Decision | None) -> bool:
@@ -186,14 +185,17 @@ def _limited(request: Any, decision: Decision | None) -> bool:
     return limited
 
 
-def _shared_rule_set(rate: str, key: str | Key, group: str, methods: frozenset[str]) -> RuleSet:
+def _applying(
+    request: Any, rate: str, key: str | Key, group: str, methods: frozenset[str]
+) -> RuleSet | None:
+    """Return the shared rule set of these arguments, if it covers ``request``."""
     spec = key.spec if isinstance(key, Key) else str(key)
     index = (group, rate, spec, methods)
     rule_set = _RULE_SETS.get(index)
     if rule_set is None:
-        rule_set = _rule(rate, key, methods, group)
+        rule_set = _rule(parse_rate(rate), key, methods, group)
         with _RULE_SETS_LOCK:
             if len(_RULE_SETS) >= _MAX_RULE_SETS:
                 _RULE_SETS.clear()
             _RULE_SETS[index] = rule_set
-    return rule_set
+    return rule_set if rule_set.rules[0].matches(request.method, request.path_info) else None

@@ -165,7 +165,7 @@ class FunctionKey(Key):
         if self._with_group is None:
             with self._lock:
                 if self._function is None:
-                    self._function = import_key_function(self.spec)
+                    self._function = import_callable(self.spec, "the rate-limit key")
                 self._with_group = _takes_group(self._function)
         assert self._function is not None
         return self._function, bool(self._with_group)
@@ -201,11 +201,6 @@ def import_callable(path: str, what: str) -> Callable[..., Any]:
     return found  # type: ignore[no-any-return]
 
 
-def import_key_function(path: str) -> Callable[..., Any]:
-    """Import the key function at ``path`` (see :func:`import_callable`)."""
-    return import_callable(path, "the rate-limit key")
-
-
 def _takes_group(function: Callable[..., Any]) -> bool:
     try:
         parameters = inspect.signature(function).parameters.values()
@@ -232,7 +227,8 @@ def parse_key(key: str | Callable[..., Any] | Key, group: str = "") -> Key:
 
     Raises:
         ValueError: with a sentence, when ``key`` is none of these. A dotted
-            path is imported on first use; ``prodready check`` imports it at once.
+            path is imported on first use; the system check ``prodready.E007``
+            imports it at start-up.
     """
     if isinstance(key, Key):
         return key

@@ -79,23 +79,17 @@ class RateLimitMiddleware(DualMiddleware):
         # (so that the limiter's per-client plans are shared too).
         return get_limiter().rule_set(matching)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        """Limit a request; the sync path inline (it runs on every request under WSGI)."""
-        if self.async_mode:
-            return self.ahandle(request)
-        rule_set = self._rule_set(request)
-        if rule_set is None:
-            return self.get_response(request)
-        decision = get_limiter().count(request, rule_set)
-        if decision is None:
-            return self.get_response(request)
-        if not decision.allowed:
-            return refusal(decision, request)
-        return add_headers(self.get_response(request), decision)  # type: ignore[arg-type]
-
     def handle(self, request: HttpRequest) -> HttpResponseBase:
         """Limit a request (sync path)."""
-        return self(request)  # type: ignore[no-any-return]
+        rule_set = self._rule_set(request)
+        if rule_set is None:
+            return self.respond(request)
+        decision = get_limiter().count(request, rule_set)
+        if decision is None:
+            return self.respond(request)
+        if not decision.allowed:
+            return refusal(decision, request)
+        return add_headers(self.respond(request), decision)
 
     async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         """Limit a request without blocking the event loop."""

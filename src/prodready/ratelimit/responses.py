@@ -120,7 +120,7 @@ def _limited(decision: Decision) -> bool:
     return not decision.bad_address and not decision.unavailable
 
 
-def refusal(decision: Decision, request: HttpRequest | None = None) -> HttpResponseBase:
+def refusal(decision: Decision, request: HttpRequest) -> HttpResponseBase:
     """Return the response for a refused request: 429, 503 (store down) or 400.
 
     Past a limit, a ``RATELIMIT_VIEW`` view answers instead of the built-in
@@ -128,7 +128,7 @@ def refusal(decision: Decision, request: HttpRequest | None = None) -> HttpRespo
     ``Retry-After``, the ``RateLimit`` headers and ``Cache-Control: no-store``
     unless it set them. An async view is awaited here in a sync context.
     """
-    view = refusal_view() if request is not None and _limited(decision) else None
+    view = refusal_view() if _limited(decision) else None
     if view is None:
         return _built_in(decision)
     if iscoroutinefunction(view):
